@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Development server: installs what is missing, brings the local services up (a second run reuses
+# them), applies PostgreSQL migrations and serves on PORT (default 3000), reloading on change.
+# Ctrl-C stops the server cleanly; the services keep running (scripts/services.sh down stops them).
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+
+ensure_node_modules
+eval "$(bash "$ROOT/scripts/services.sh" up)"
+export MONGODB_URI POSTGRES_URL REDIS_URL
+# Development defaults; a .env file or the environment overrides them.
+export NODE_ENV="${NODE_ENV:-development}"
+export JWT_SECRET="${JWT_SECRET:-dev-only-secret-change-me-0123456789abcdef}"
+
+npm run --silent migrate
+exec npx tsx watch --clear-screen=false src/main.ts

@@ -1,0 +1,89 @@
+import express, { type Express, type RequestHandler } from 'express';
+import helmet from 'helmet';
+import cors from 'cors';
+import compression from 'compression';
+import swaggerUi from 'swagger-ui-express';
+import type { AppContext } from './platform/context';
+import type { AppModule } from './platform/module';
+import type { RouteInfo } from './platform/http/router';
+import { requestId } from './platform/http/request-id';
+import { createRateLimit } from './platform/http/rate-limit';
+import { errorHandler, notFound } from './platform/http/error-handler';
+
+export interface AppOptions {
+  modules: AppModule[];
+  openApiDocument: Record<string, unknown>;
+}
+
+/** Records request counts and the duration histogram, labelled by route template, never raw path. */
+function httpMetrics(ctx: AppContext): RequestHandler {
+  return (req, res, next) => {
+    const stop = ctx.metrics.httpDuration.startTimer();
+    res.on('finish', () => {
+      const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      const status = String(res.statusCode);
+      stop({ method: req.method, route, status });
+      const counts = ctx.metrics.requestCounts;
+      counts.total += 1;
+      const statusClass = `${status[0]}xx`;
+      counts.byStatusClass[statusClass] = (counts.byStatusClass[statusClass] ?? 0) + 1;
+    });
+    next();
+  };
+}
+
+export function listRoutes(modules: AppModule[]): RouteInfo[] {
+  return modules.flatMap((module) => module.http?.routes ?? []);
+}
+
+/** Builds the Express app from modules; no listen (the server and the tests do that). */
+export function createApp(ctx: AppContext, options: AppOptions): Express {
+  const app = express();
+  const { config } = ctx;
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
+  app.set('query parser', 'simple');
+
+  app.use(requestId);
+  app.use(httpMetrics(ctx));
+  app.use(helmet());
+  app.use(
+    cors({
+      origin: (origin, callback) => callback(null, !origin || config.corsOrigins.includes(origin)),
+      exposedHeaders: ['X-Request-Id', 'RateLimit', 'RateLimit-Policy', 'Retry-After'],
+      maxAge: 600,
+    }),
+  );
+  app.use(compression());
+  app.use(express.json({ limit: config.jsonBodyLimit }));
+
+  app.get('/metrics', async (_req, res) => {
+    res.setHeader('Content-Type', ctx.metrics.registry.contentType);
+    res.send(await ctx.metrics.registry.metrics());
+  });
+  app.get('/api/openapi.json', (_req, res) => {
+    res.json(options.openApiDocument);
+  });
+  app.use('/api/docs', swaggerUi.serve, swaggerUi.setup(options.openApiDocument));
+
+  // Probes are exempt from the global budget so a busy client cannot get a process marked down.
+  const globalLimit = createRateLimit({
+    name: 'api',
+    windowMs: config.rateLimit.windowMs,
+    limit: config.rateLimit.max,
+    redis: ctx.redis,
+    keyPrefix: config.redis.keyPrefix,
+  });
+  app.use('/api', (req, res, next) => {
+    if (req.path === '/system/health' || req.path === '/system/ready') return next();
+    return globalLimit(req, res, next);
+  });
+
+  for (const module of options.modules) {
+    if (module.http) app.use(module.http.mountPath, module.http.router);
+  }
+
+  app.use(notFound);
+  app.use(errorHandler(ctx.logger));
+  return app;
+}

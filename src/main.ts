@@ -1,0 +1,42 @@
+import 'dotenv/config';
+import { ConfigError, loadConfig } from './platform/config';
+import { createLogger } from './platform/logger';
+import { createMetrics } from './platform/metrics';
+import { openConnections } from './platform/connections';
+import { installShutdownHandlers } from './platform/shutdown';
+import type { AppContext } from './platform/context';
+import { createServer } from './server';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const logger = createLogger({ level: config.logLevel, json: config.nodeEnv === 'production' });
+  const connections = await openConnections(config, logger);
+  const ctx: AppContext = {
+    config,
+    logger,
+    mongo: connections.mongo,
+    postgres: connections.postgres,
+    redis: connections.redis,
+    metrics: createMetrics(),
+    clock: () => new Date(),
+    startedAt: new Date(),
+  };
+  const server = await createServer(ctx, connections);
+  installShutdownHandlers(logger, () => server.close());
+  const port = await server.listen(config.port, config.host);
+  logger.info(`Listening on http://${config.host}:${port}`, { port, env: config.nodeEnv });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`Failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

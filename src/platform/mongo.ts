@@ -1,0 +1,47 @@
+import mongoose, { type Connection } from 'mongoose';
+import type { Logger } from './logger';
+
+/**
+ * One Mongoose connection per app instance (not the global default), so two instances can run
+ * side by side in one test process. bufferCommands is off: when the database is unreachable a
+ * request fails fast with 503 instead of hanging in Mongoose's buffer.
+ */
+export async function connectMongo(
+  options: { uri: string; poolSize: number; serverSelectionTimeoutMs: number; dbName?: string },
+  logger: Logger,
+): Promise<Connection> {
+  const connection = mongoose.createConnection(options.uri, {
+    dbName: options.dbName,
+    maxPoolSize: options.poolSize,
+    serverSelectionTimeoutMS: options.serverSelectionTimeoutMs,
+    connectTimeoutMS: 10_000,
+    socketTimeoutMS: 45_000,
+    heartbeatFrequencyMS: 2_000,
+    bufferCommands: false,
+    // FerretDB speaks the wire protocol but not every server command Mongoose may try on its own;
+    // indexes are created explicitly by each model's ensureIndexes at start (see docs/architecture.md).
+    autoIndex: false,
+    autoCreate: false,
+  });
+  connection.on('disconnected', () => logger.warn('MongoDB disconnected'));
+  connection.on('reconnected', () => logger.info('MongoDB reconnected'));
+  await connection.asPromise();
+  logger.info('MongoDB connected', { db: connection.name });
+  return connection;
+}
+
+export async function pingMongo(connection: Connection): Promise<void> {
+  const db = connection.db;
+  if (!db) throw new Error('MongoDB connection is not open');
+  await db.admin().command({ ping: 1 }, { timeoutMS: 2_000 });
+}
+
+/** Creates every registered model's indexes; called once at start. */
+export async function syncIndexes(connection: Connection): Promise<void> {
+  for (const model of Object.values(connection.models)) {
+    await model.createCollection().catch((err: { codeName?: string }) => {
+      if (err.codeName !== 'NamespaceExists') throw err;
+    });
+    await model.createIndexes();
+  }
+}

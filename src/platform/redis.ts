@@ -1,0 +1,53 @@
+import { Redis } from 'ioredis';
+import type { Logger } from './logger';
+
+/**
+ * Redis is optional at run time. The client retries forever in the background; commands fail fast
+ * while it is down (no offline queue), so a Redis outage degrades features instead of hanging them.
+ */
+export function createRedis(url: string, logger: Logger, name = 'main'): Redis {
+  const client = new Redis(url, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 3_000,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+    connectionName: `trade-backend:${name}`,
+  });
+  let reported = false;
+  client.on('error', (err) => {
+    if (!reported) logger.warn('Redis error', { client: name, error: err.message });
+    reported = true;
+  });
+  client.on('ready', () => {
+    reported = false;
+    logger.info('Redis ready', { client: name });
+  });
+  return client;
+}
+
+/**
+ * The Socket.io streams adapter duplicates this client for its blocking readers and calls
+ * connect() on the copies without handling a rejection when lazyConnect is set, so this client
+ * connects eagerly. It queues commands while Redis is away: its readers loop on XREAD and would
+ * spin on immediate failures.
+ */
+export function createAdapterRedis(url: string, logger: Logger): Redis {
+  const client = new Redis(url, {
+    maxRetriesPerRequest: null,
+    connectTimeout: 3_000,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+    connectionName: 'trade-backend:socket-adapter',
+  });
+  client.on('error', () => undefined);
+  client.once('ready', () => logger.debug('Redis adapter client ready'));
+  return client;
+}
+
+export async function connectRedis(client: Redis): Promise<void> {
+  await client.connect();
+}
+
+export async function pingRedis(client: Redis): Promise<void> {
+  await client.ping();
+}

@@ -1,0 +1,67 @@
+import type { Server as HttpServer } from 'node:http';
+import { Server, type Socket } from 'socket.io';
+import { createAdapter } from '@socket.io/redis-streams-adapter';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
+import { AppError, errorBody, toAppError } from '../errors';
+
+export type SocketAuthenticator = (socket: Socket) => Promise<void>;
+
+export interface IoOptions {
+  httpServer: HttpServer;
+  corsOrigins: string[];
+  /** A dedicated client: the streams adapter blocks on XREAD. */
+  adapterRedis: Redis | null;
+  keyPrefix: string;
+  logger: Logger;
+  metrics: Metrics;
+  authenticate?: SocketAuthenticator;
+}
+
+export const MAX_SOCKET_PAYLOAD_BYTES = 64 * 1024;
+
+export function createIo(options: IoOptions): Server {
+  const io = new Server(options.httpServer, {
+    path: '/socket.io',
+    cors: { origin: options.corsOrigins.length ? options.corsOrigins : false, credentials: false },
+    maxHttpBufferSize: MAX_SOCKET_PAYLOAD_BYTES,
+    // Missed events are replayed on a quick reconnect; longer gaps are caught up through REST sync.
+    connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000, skipMiddlewares: false },
+    adapter: options.adapterRedis
+      ? createAdapter(options.adapterRedis, {
+          streamName: `${options.keyPrefix}socket.io`,
+          channelPrefix: `${options.keyPrefix}socket.io`,
+          sessionKeyPrefix: `${options.keyPrefix}sio:session:`,
+          maxLen: 100_000,
+          onlyPlaintext: true,
+        })
+      : undefined,
+  });
+
+  io.use((socket, next) => {
+    if (!options.authenticate) return next();
+    options.authenticate(socket).then(
+      () => next(),
+      (err: unknown) => {
+        const appError = toAppError(err);
+        const rejection = new Error(appError.message) as Error & { data?: unknown };
+        rejection.data = errorBody(appError).error;
+        next(rejection);
+      },
+    );
+  });
+
+  io.on('connection', (socket) => {
+    options.metrics.connectedSockets.inc();
+    socket.on('disconnect', () => options.metrics.connectedSockets.dec());
+  });
+  return io;
+}
+
+/** Error bodies on sockets carry the same shape as REST, the socket id standing in for a request id. */
+export function ackError(err: unknown, logger: Logger, event: string): { ok: false; error: ReturnType<typeof errorBody>['error'] } {
+  const appError = err instanceof AppError ? err : toAppError(err);
+  if (appError.status >= 500) logger.error('Socket event failed', { event, error: err instanceof Error ? err : String(err) });
+  return { ok: false, error: errorBody(appError).error };
+}

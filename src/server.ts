@@ -1,0 +1,102 @@
+import http from 'node:http';
+import type { Express } from 'express';
+import type { Server as IoServer } from 'socket.io';
+import type { AppContext } from './platform/context';
+import type { AppModule } from './platform/module';
+import type { Connections } from './platform/connections';
+import { closeConnections } from './platform/connections';
+import { createIo } from './platform/socket/io';
+import { loadOpenApiDocument } from './platform/openapi';
+import { syncIndexes } from './platform/mongo';
+import { createApp } from './app';
+import { createModules } from './modules';
+
+export interface RunningServer {
+  app: Express;
+  httpServer: http.Server;
+  io: IoServer;
+  modules: AppModule[];
+  listen(port: number, host?: string): Promise<number>;
+  /** Stops accepting, lets in-flight requests finish (bounded), closes sockets and connections. */
+  close(): Promise<void>;
+  isShuttingDown(): boolean;
+}
+
+export async function createServer(ctx: AppContext, connections: Connections): Promise<RunningServer> {
+  let shuttingDown = false;
+  const httpServer = http.createServer();
+  // Slowloris protection and keep-alive behind load balancers that reuse connections for 60 s.
+  httpServer.headersTimeout = 20_000;
+  httpServer.requestTimeout = 60_000;
+  httpServer.keepAliveTimeout = 65_000;
+
+  const modules: AppModule[] = [];
+  const io = createIo({
+    httpServer,
+    corsOrigins: ctx.config.corsOrigins,
+    adapterRedis: connections.adapterRedis,
+    keyPrefix: ctx.config.redis.keyPrefix,
+    logger: ctx.logger,
+    metrics: ctx.metrics,
+    authenticate: (socket) => {
+      const authenticator = modules.find((module) => module.authenticateSocket)?.authenticateSocket;
+      return authenticator ? authenticator(socket) : Promise.resolve();
+    },
+  });
+
+  modules.push(
+    ...createModules({
+      ctx,
+      io,
+      openSockets: () => io.engine.clientsCount,
+      isShuttingDown: () => shuttingDown,
+    }),
+  );
+  await syncIndexes(ctx.mongo);
+
+  io.on('connection', (socket) => {
+    for (const module of modules) module.onSocket?.(socket);
+  });
+
+  const app = createApp(ctx, { modules, openApiDocument: await loadOpenApiDocument() });
+  httpServer.on('request', app);
+  for (const module of modules) await module.start?.();
+
+  return {
+    app,
+    httpServer,
+    io,
+    modules,
+    isShuttingDown: () => shuttingDown,
+    listen(port, host) {
+      return new Promise((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(port, host, () => {
+          httpServer.off('error', reject);
+          const address = httpServer.address();
+          resolve(typeof address === 'object' && address ? address.port : port);
+        });
+      });
+    },
+    async close() {
+      if (shuttingDown) return;
+      shuttingDown = true;
+      const { logger, config } = ctx;
+      logger.info('Shutting down: no new connections, waiting for in-flight requests');
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), config.shutdownTimeoutMs);
+      });
+      // io.close() disconnects sockets, closes the adapter and calls httpServer.close(), which
+      // stops accepting and resolves once in-flight requests are answered.
+      const outcome = await Promise.race([io.close().then(() => 'closed' as const), deadline]);
+      clearTimeout(timer);
+      if (outcome === 'timeout') logger.warn('Shutdown deadline reached; closing remaining connections');
+      httpServer.closeAllConnections();
+      for (const module of [...modules].reverse()) await module.stop?.();
+      await closeConnections(connections, logger);
+      ctx.metrics.stop();
+      logger.info('Shutdown complete');
+    },
+  };
+}

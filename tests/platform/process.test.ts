@@ -1,0 +1,68 @@
+import http from 'node:http';
+import { Client } from 'pg';
+import { randomBytes } from 'node:crypto';
+import { testEnv } from '../helpers/env';
+import { spawnMain, waitForOutput } from '../helpers/process';
+
+describe('the server process', () => {
+  it('refuses to start on a bad configuration, naming every bad variable', async () => {
+    const server = spawnMain({ NODE_ENV: 'test', PORT: 'not-a-port', JWT_SECRET: 'short', BCRYPT_COST: '40' });
+    const code = await server.exited;
+    expect(code).toBe(1);
+    const output = server.output();
+    expect(output).toContain('Invalid configuration');
+    expect(output).toContain('PORT must be an integer');
+    expect(output).toContain('MONGODB_URI is required');
+    expect(output).toContain('JWT_SECRET must be at least 32 characters');
+    expect(output).toContain('BCRYPT_COST must be an integer from 4 to 15');
+  });
+
+  it('on SIGTERM lets an in-flight request finish, then exits 0', async () => {
+    const db = `t_shutdown_${randomBytes(4).toString('hex')}`;
+    const admin = new Client({ connectionString: process.env.POSTGRES_URL });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${db}`);
+    const env = testEnv();
+    const server = spawnMain({
+      ...env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      MONGODB_URI: `${env.MONGODB_URI?.replace(/\/[^/]*$/, '')}/${db}`,
+      POSTGRES_URL: `${env.POSTGRES_URL?.replace(/\/[^/]*$/, '')}/${db}`,
+      REDIS_KEY_PREFIX: `t:${db}:`,
+    });
+    try {
+      const [, port] = await waitForOutput(server, /Listening on http:\/\/127\.0\.0\.1:(\d+)/);
+
+      // A request whose body is still arriving when the signal comes: it is in flight.
+      const [head, tail] = ['{"slow": "bo', 'dy"}'];
+      const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = http.request(
+          { host: '127.0.0.1', port: Number(port), method: 'POST', path: '/api/system/health', headers: { 'Content-Type': 'application/json', 'Content-Length': String(head.length + tail.length) } },
+          (res) => {
+            let body = '';
+            res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          },
+        );
+        req.on('error', reject);
+        req.write(head);
+        setTimeout(() => {
+          server.child.kill('SIGTERM');
+          setTimeout(() => req.end(tail), 500);
+        }, 200);
+      });
+
+      const answered = await response;
+      expect(answered.status).toBe(404);
+      expect(JSON.parse(answered.body).error.code).toBe('NOT_FOUND');
+      expect(await server.exited).toBe(0);
+      expect(server.output()).toContain('Shutdown complete');
+    } finally {
+      if (server.child.exitCode === null) server.child.kill('SIGKILL');
+      await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+      await admin.end();
+    }
+  });
+});

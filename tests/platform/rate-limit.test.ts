@@ -1,0 +1,35 @@
+import { isolatedNames, startTestServer, type TestServer } from '../helpers/server';
+
+describe('rate limiting through the shared Redis store', () => {
+  let first: TestServer;
+  let second: TestServer;
+
+  beforeAll(async () => {
+    const names = isolatedNames();
+    const env = { RATE_LIMIT_MAX: '3', RATE_LIMIT_WINDOW_MS: '60000' };
+    first = await startTestServer({ env, names, ownsDatabases: true });
+    second = await startTestServer({ env, names, ownsDatabases: false });
+  });
+  afterAll(async () => {
+    await second.close();
+    await first.close();
+  });
+
+  it('answers 429 RATE_LIMITED with Retry-After and RateLimit headers once the budget is spent, across processes', async () => {
+    const ok1 = await first.api.get('/api/system/stats').expect(200);
+    expect(ok1.headers['ratelimit-policy']).toBe('3;w=60');
+    expect(ok1.headers.ratelimit).toMatch(/limit=3, remaining=2/);
+    await second.api.get('/api/system/stats').expect(200);
+    await first.api.get('/api/system/stats').expect(200);
+    // The fourth request hits the other process: the budget is shared through Redis.
+    const limited = await second.api.get('/api/system/stats');
+    expect(limited.status).toBe(429);
+    expect(limited.body.error.code).toBe('RATE_LIMITED');
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect(limited.headers.ratelimit).toMatch(/remaining=0/);
+  });
+
+  it('never limits the liveness and readiness probes', async () => {
+    for (let i = 0; i < 5; i += 1) await first.api.get('/api/system/health').expect(200);
+  });
+});
