@@ -7,7 +7,7 @@ export type Logger = winston.Logger;
 // separators, so "refresh_token", "refreshToken" and "x-refresh-token" all match "refreshtoken").
 const SECRET_KEYS = [
   'password', 'newpassword', 'currentpassword', 'passwordhash', 'token', 'accesstoken',
-  'refreshtoken', 'secret', 'authorization', 'cookie', 'signature', 'otp', 'code', 'apikey',
+  'refreshtoken', 'secret', 'authorization', 'cookie', 'signature', 'otp', 'otpcode', 'apikey',
   'xrazorpaysignature', 'stripesignature', 'xtwiliosignature', 'jwtsecret', 'tokenhash',
 ];
 const SECRET_SET = new Set(SECRET_KEYS);

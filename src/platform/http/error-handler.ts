@@ -26,7 +26,11 @@ function fromBodyParser(err: { type?: string; status?: number }): AppError | nul
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, _req, res, _next) => {
     const mapped = fromBodyParser(err as { type?: string }) ?? toAppError(err);
-    if (mapped.status >= 500) {
+    if (mapped.status === 503) {
+      // An outage is already visible through readiness; one line per request is enough.
+      const cause = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      logger.warn('Request failed: dependency unavailable', { code: mapped.code, cause });
+    } else if (mapped.status >= 500) {
       logger.error('Request failed', { code: mapped.code, error: err instanceof Error ? err : String(err) });
     }
     if (res.headersSent) {

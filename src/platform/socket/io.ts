@@ -34,6 +34,8 @@ export function createIo(options: IoOptions): Server {
           channelPrefix: `${options.keyPrefix}socket.io`,
           sessionKeyPrefix: `${options.keyPrefix}sio:session:`,
           maxLen: 100_000,
+          // Readers notice a shutdown only when their blocking XREAD returns; keep that short.
+          blockTimeInMs: 1_000,
           onlyPlaintext: true,
         })
       : undefined,
