@@ -5,13 +5,16 @@ import type { Logger } from './logger';
  * down forces the exit. An unhandled rejection or exception is logged and shuts down with code 1.
  */
 export function installShutdownHandlers(logger: Logger, shutdown: () => Promise<void>): void {
-  let exiting = false;
+  let exitingSince = 0;
   const run = (code: number) => {
-    if (exiting) {
+    if (exitingSince) {
+      // A terminal's Ctrl-C reaches both a watcher (tsx) and this process, which the watcher then
+      // signals again: only a repeat well after the first one means "force".
+      if (Date.now() - exitingSince < 1_000) return;
       logger.warn('Second shutdown request: exiting now');
       process.exit(code || 1);
     }
-    exiting = true;
+    exitingSince = Date.now();
     shutdown().then(
       () => process.exit(code),
       (err: unknown) => {
