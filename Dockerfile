@@ -1,9 +1,10 @@
 # syntax=docker/dockerfile:1
+# npm install (honouring package-lock.json) rather than npm ci: see scripts/lib.sh.
 # --- build: compile TypeScript with the dev dependencies ---
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm install --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
@@ -12,7 +13,7 @@ RUN npm run build
 FROM node:20-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+RUN npm install --omit=dev --no-audit --no-fund
 
 # --- runtime: compiled JS, production modules, migrations and docs; runs as the non-root node user ---
 FROM node:20-bookworm-slim AS runtime

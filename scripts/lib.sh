@@ -33,8 +33,11 @@ ensure_node_modules() {
   # Reinstall when the lock file changed since the last install.
   local stamp="$ROOT/node_modules/.install-stamp"
   if [ ! -f "$stamp" ] || [ "$ROOT/package-lock.json" -nt "$stamp" ]; then
-    log "installing npm packages (npm ci)"
-    (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+    # `npm install` with the committed lock installs exactly the locked versions. Not `npm ci`:
+    # npm 11.7+ refuses a lock that lacks other platforms' optional binaries (@swc/core-*, …),
+    # and npm itself does not record them (npm/cli#8805, #4828).
+    log "installing npm packages (npm install, locked versions)"
+    (cd "$ROOT" && npm install --no-audit --no-fund --loglevel=error)
     touch "$stamp"
   fi
 }
