@@ -28,6 +28,39 @@ export interface Config {
     lockMinutes: number;
   };
   mail: { smtpUrl: string | null; from: string; appUrl: string };
+  uploads: UploadsConfig;
+  chat: ChatConfig;
+}
+
+export interface ChatConfig {
+  editWindowSeconds: number;
+  sendRateMax: number;
+  sendRateWindowMs: number;
+  typingTimeoutMs: number;
+  presenceHeartbeatMs: number;
+  syncSettleMs: number;
+  groupMaxMembers: number;
+}
+
+export interface UploadsConfig {
+  driver: 'local' | 's3';
+  /** Local objects live in <dir>/objects; every driver stages incoming files in <dir>/tmp. */
+  dir: string;
+  s3: {
+    bucket: string | null;
+    endpoint: string | null;
+    region: string;
+    accessKeyId: string | null;
+    secretAccessKey: string | null;
+    forcePathStyle: boolean;
+  };
+  maxBytes: { image: number; document: number; voice: number };
+  voiceMaxSeconds: number;
+  imageMaxPixels: number;
+  imageMaxSide: number;
+  thumbnailSize: number;
+  /** Uploads per user per window: image processing is the most CPU a client can ask for. */
+  rateLimit: { windowMs: number; max: number };
 }
 
 export class ConfigError extends Error {
@@ -155,10 +188,57 @@ export function loadConfig(env: Env = process.env): Config {
       from: read.string('MAIL_FROM', 'Trade <no-reply@trade.local>'),
       appUrl: read.url('APP_URL', ['http:', 'https:'], false) ?? 'http://localhost:3000',
     },
+    uploads: readUploadsConfig(read),
+    chat: readChatConfig(read),
   };
+  if (config.uploads.driver === 's3' && !config.uploads.s3.bucket) {
+    read.problems.push('UPLOAD_S3_BUCKET is required when UPLOAD_STORAGE_DRIVER=s3');
+  }
   if (nodeEnv === 'production' && config.auth.bcryptCost < 12) {
     read.problems.push('BCRYPT_COST must be at least 12 in production');
   }
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;
+}
+
+const MB = 1024 * 1024;
+
+function readUploadsConfig(read: EnvReader): UploadsConfig {
+  return {
+    driver: read.oneOf('UPLOAD_STORAGE_DRIVER', ['local', 's3'] as const, 'local'),
+    dir: read.string('UPLOAD_DIR', '.data/uploads'),
+    s3: {
+      bucket: read.optionalString('UPLOAD_S3_BUCKET'),
+      endpoint: read.url('UPLOAD_S3_ENDPOINT', ['http:', 'https:'], false),
+      region: read.string('UPLOAD_S3_REGION', 'us-east-1'),
+      accessKeyId: read.optionalString('UPLOAD_S3_ACCESS_KEY_ID'),
+      secretAccessKey: read.optionalString('UPLOAD_S3_SECRET_ACCESS_KEY'),
+      forcePathStyle: read.oneOf('UPLOAD_S3_FORCE_PATH_STYLE', ['true', 'false'] as const, 'false') === 'true',
+    },
+    maxBytes: {
+      image: read.int('UPLOAD_IMAGE_MAX_BYTES', 10 * MB, 1, 100 * MB),
+      document: read.int('UPLOAD_DOCUMENT_MAX_BYTES', 20 * MB, 1, 200 * MB),
+      voice: read.int('UPLOAD_VOICE_MAX_BYTES', 10 * MB, 1, 100 * MB),
+    },
+    voiceMaxSeconds: read.int('UPLOAD_VOICE_MAX_SECONDS', 300, 1, 3_600),
+    imageMaxPixels: read.int('UPLOAD_IMAGE_MAX_PIXELS', 40_000_000, 1, 268_402_689),
+    imageMaxSide: read.int('UPLOAD_IMAGE_MAX_SIDE', 2048, 16, 16_384),
+    thumbnailSize: read.int('UPLOAD_THUMBNAIL_SIZE', 320, 16, 2048),
+    rateLimit: {
+      windowMs: read.int('UPLOAD_RATE_LIMIT_WINDOW_MS', 10 * 60_000, 1_000, 86_400_000),
+      max: read.int('UPLOAD_RATE_LIMIT_MAX', 60, 1, 1_000_000),
+    },
+  };
+}
+
+function readChatConfig(read: EnvReader): ChatConfig {
+  return {
+    editWindowSeconds: read.int('CHAT_EDIT_WINDOW_SECONDS', 900, 0, 7 * 86_400),
+    sendRateMax: read.int('CHAT_SEND_RATE_MAX', 30, 1, 1_000_000),
+    sendRateWindowMs: read.int('CHAT_SEND_RATE_WINDOW_MS', 10_000, 1_000, 3_600_000),
+    typingTimeoutMs: read.int('CHAT_TYPING_TIMEOUT_MS', 5_000, 100, 60_000),
+    presenceHeartbeatMs: read.int('CHAT_PRESENCE_HEARTBEAT_MS', 5_000, 100, 60_000),
+    syncSettleMs: read.int('CHAT_SYNC_SETTLE_MS', 2_000, 0, 60_000),
+    groupMaxMembers: read.int('CHAT_GROUP_MAX_MEMBERS', 256, 3, 10_000),
+  };
 }

@@ -5,7 +5,7 @@ import type { Config } from './config';
 import type { Logger } from './logger';
 import { connectMongo } from './mongo';
 import { createPostgresPool } from './postgres';
-import { connectRedis, createAdapterRedis, createRedis } from './redis';
+import { closeRedis, connectRedis, createAdapterRedis, createRedis } from './redis';
 import { migrate } from './migrations';
 
 export interface Connections {
@@ -50,13 +50,6 @@ export async function openConnections(config: Config, logger: Logger): Promise<C
     logger.warn('REDIS_URL is not set: one process only (no shared rate limits, presence or socket adapter)');
   }
   return { mongo, postgres, redis, adapterRedis };
-}
-
-// QUIT waits in the offline queue while disconnected; a client that is not ready is just dropped.
-async function closeRedis(client: Redis | null): Promise<void> {
-  if (!client) return;
-  if (client.status === 'ready') await client.quit();
-  else client.disconnect();
 }
 
 export async function closeConnections(connections: Connections, logger: Logger): Promise<void> {

@@ -41,7 +41,27 @@ export function createAdapterRedis(url: string, logger: Logger): Redis {
   });
   client.on('error', () => undefined);
   client.once('ready', () => logger.debug('Redis adapter client ready'));
+  // The adapter's copies reconnect forever and only stop after a blocking read returns, which
+  // never happens while Redis is down: keep hold of them so shutdown can drop them.
+  const copies: Redis[] = [];
+  const duplicate = client.duplicate.bind(client);
+  client.duplicate = (override) => {
+    const copy = duplicate(override);
+    copies.push(copy);
+    return copy;
+  };
+  adapterCopies.set(client, copies);
   return client;
+}
+
+const adapterCopies = new WeakMap<Redis, Redis[]>();
+
+/** QUIT waits in the offline queue while disconnected; a client that is not ready is just dropped. */
+export async function closeRedis(client: Redis | null): Promise<void> {
+  if (!client) return;
+  for (const copy of adapterCopies.get(client) ?? []) copy.disconnect();
+  if (client.status === 'ready') await client.quit();
+  else client.disconnect();
 }
 
 export async function connectRedis(client: Redis): Promise<void> {

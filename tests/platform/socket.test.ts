@@ -1,5 +1,6 @@
 import { io as connect, type Socket } from 'socket.io-client';
 import { startTestServer, type TestServer } from '../helpers/server';
+import { createUser } from '../helpers/users';
 
 describe('socket events and their acks', () => {
   let app: TestServer;
@@ -7,7 +8,8 @@ describe('socket events and their acks', () => {
 
   beforeAll(async () => {
     app = await startTestServer();
-    socket = connect(app.url, { transports: ['websocket'], reconnection: false });
+    const user = await createUser(app);
+    socket = connect(app.url, { transports: ['websocket'], reconnection: false, auth: { token: user.accessToken } });
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', () => resolve());
       socket.once('connect_error', reject);

@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { FerretDbProcess } from '../helpers/ferretdb';
+import { bearer, createUser, type TestUser } from '../helpers/users';
 
 async function waitFor<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -15,10 +16,12 @@ async function waitFor<T>(probe: () => Promise<T>, accept: (value: T) => boolean
 describe('readiness follows the MongoDB-compatible server', () => {
   let ferret: FerretDbProcess;
   let app: TestServer;
+  let user: TestUser;
 
   beforeAll(async () => {
     ferret = await FerretDbProcess.create();
     app = await startTestServer({ env: { MONGODB_URI: ferret.uri } });
+    user = await createUser(app);
   });
 
   afterAll(async () => {
@@ -46,6 +49,12 @@ describe('readiness follows the MongoDB-compatible server', () => {
     expect(down.body.error.details).toEqual([{ field: 'mongodb', message: expect.any(String) }]);
     expect(down.body.data.checks.postgres.status).toBe('up');
 
+    // A request that needs MongoDB is answered 503 in the envelope, nothing internal leaked.
+    const profile = await app.api.get(`/api/users/${user.id}`).set('Authorization', bearer(user));
+    expect(profile.status).toBe(503);
+    expect(profile.body.error.code).toBe('SERVICE_UNAVAILABLE');
+    expect(JSON.stringify(profile.body)).not.toMatch(/127\.0\.0\.1|Mongo/);
+
     // Liveness needs no I/O: the process is alive and says so throughout.
     await app.api.get('/api/system/health').expect(200);
 
@@ -56,6 +65,7 @@ describe('readiness follows the MongoDB-compatible server', () => {
     );
     expect(up.status).toBe(200);
     expect(up.body.data.checks.mongodb.status).toBe('up');
+    await app.api.get(`/api/users/${user.id}`).set('Authorization', bearer(user)).expect(200);
   });
 });
 

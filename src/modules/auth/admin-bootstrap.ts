@@ -1,0 +1,42 @@
+import type { Connection } from 'mongoose';
+import type { Config } from '../../platform/config';
+import type { Logger } from '../../platform/logger';
+import { createMailer } from '../../platform/mail';
+import { followModel, normaliseEmail, userModel } from '../users';
+import { authModels } from './auth.model';
+import { createPasswords, passwordProblem } from './passwords';
+import { createAccessTokens } from './tokens';
+import { createSessionsService } from './sessions.service';
+import { createEmailTokensService } from './email-tokens.service';
+import { createAuthService } from './auth.service';
+
+/**
+ * The only way to the first super_admin: `npm run create-admin`. It reuses the auth services on a
+ * bare MongoDB connection (no HTTP, no Redis), so the account looks exactly like any other.
+ */
+export function createSuperAdminTool(mongo: Connection, config: Config, clock: () => Date, logger: Logger) {
+  const users = userModel(mongo);
+  followModel(mongo);
+  const models = authModels(mongo);
+  const passwords = createPasswords(config.auth.bcryptCost);
+  const sessions = createSessionsService({
+    models,
+    users,
+    accessTokens: createAccessTokens(config.jwt),
+    refreshTtlDays: config.auth.refreshTtlDays,
+    clock,
+    logger,
+  });
+  const emailTokens = createEmailTokensService({ models, users, mailer: createMailer(config, logger), config, clock, logger });
+  const auth = createAuthService({ users, loginFailures: models.loginFailures, passwords, sessions, emailTokens, config: config.auth, clock });
+  return {
+    async create(input: { email: string; name: string; role: 'admin' | 'super_admin'; password: string }) {
+      const email = normaliseEmail(input.email);
+      if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) throw new Error('The email address is not valid');
+      const problem = passwordProblem(input.password);
+      if (problem) throw new Error(`The password ${problem}`);
+      const result = await auth.createPrivileged({ ...input, email });
+      return { ...result, email };
+    },
+  };
+}

@@ -1,0 +1,88 @@
+import type { Schema } from '../../platform/http/validate';
+import { passwordProblem, MAX_PASSWORD_BYTES } from './passwords';
+
+const email = {
+  exists: { errorMessage: 'email is required', bail: true },
+  isString: { errorMessage: 'email must be a string', bail: true },
+  trim: true,
+  isLength: { options: { max: 254 }, errorMessage: 'email must be at most 254 characters', bail: true },
+  isEmail: { errorMessage: 'email must be a valid email address', bail: true },
+  toLowerCase: true,
+} as const;
+
+/** A new password: strength rules plus the explicit 72-byte bcrypt limit. */
+const newPassword = (field: string) =>
+  ({
+    exists: { errorMessage: `${field} is required`, bail: true },
+    isString: { errorMessage: `${field} must be a string`, bail: true },
+    custom: {
+      options: (value: string) => {
+        const problem = passwordProblem(value);
+        if (problem) throw new Error(`${field} ${problem}`);
+        return true;
+      },
+    },
+  }) as const;
+
+/** An existing password is only checked for shape: bcrypt limits still apply. */
+const anyPassword = (field: string) =>
+  ({
+    exists: { errorMessage: `${field} is required`, bail: true },
+    isString: { errorMessage: `${field} must be a string`, bail: true },
+    custom: {
+      options: (value: string) => {
+        if (value.length === 0) throw new Error(`${field} is required`);
+        if (Buffer.byteLength(value, 'utf8') > MAX_PASSWORD_BYTES) throw new Error(`${field} must be at most ${MAX_PASSWORD_BYTES} bytes (UTF-8)`);
+        return true;
+      },
+    },
+  }) as const;
+
+const token = (field: string) =>
+  ({
+    exists: { errorMessage: `${field} is required`, bail: true },
+    isString: { errorMessage: `${field} must be a string`, bail: true },
+    isLength: { options: { min: 20, max: 200 }, errorMessage: `${field} is malformed`, bail: true },
+    matches: { options: /^[A-Za-z0-9_-]+$/, errorMessage: `${field} is malformed` },
+  }) as const;
+
+export const deviceName = {
+  optional: true,
+  isString: { errorMessage: 'deviceName must be a string', bail: true },
+  trim: true,
+  isLength: { options: { max: 100 }, errorMessage: 'deviceName must be at most 100 characters' },
+} as const;
+
+export const registerSchema: Schema = {
+  email,
+  password: newPassword('password'),
+  name: {
+    exists: { errorMessage: 'name is required', bail: true },
+    isString: { errorMessage: 'name must be a string', bail: true },
+    trim: true,
+    isLength: { options: { min: 1, max: 100 }, errorMessage: 'name must be 1 to 100 characters' },
+  },
+  phone: {
+    optional: true,
+    isString: { errorMessage: 'phone must be a string', bail: true },
+    matches: { options: /^\+[1-9]\d{6,14}$/, errorMessage: 'phone must be in E.164 format, e.g. +919876543210' },
+  },
+  role: {
+    optional: true,
+    isIn: { options: [['user', 'vendor']], errorMessage: 'role must be user or vendor' },
+  },
+  deviceName,
+};
+
+export const loginSchema: Schema = { email, password: anyPassword('password'), deviceName };
+export const refreshSchema: Schema = { refreshToken: token('refreshToken'), deviceName };
+export const emailOnlySchema: Schema = { email };
+export const verifyEmailSchema: Schema = { token: token('token') };
+export const resetPasswordSchema: Schema = { token: token('token'), password: newPassword('password') };
+export const changePasswordSchema: Schema = {
+  currentPassword: anyPassword('currentPassword'),
+  newPassword: newPassword('newPassword'),
+};
+export const sessionIdParamSchema: Schema = {
+  id: { in: ['params'], isMongoId: { errorMessage: 'id must be a valid id' } },
+};

@@ -1,0 +1,121 @@
+import { Types, type Model } from 'mongoose';
+import type { Config } from '../../platform/config';
+import type { Role } from '../../platform/auth-context';
+import type { UserDoc } from '../users/user.model';
+import { normaliseEmail } from '../users/user.model';
+import { toMe, type MeView } from '../users/users.mapper';
+import { authErrors } from './auth.errors';
+import type { AuthModels } from './auth.model';
+import type { Passwords } from './passwords';
+import type { DeviceInfo, IssuedTokens, SessionsService } from './sessions.service';
+import type { EmailTokensService } from './email-tokens.service';
+
+export interface SignInResult extends IssuedTokens {
+  user: MeView;
+}
+
+export interface AuthServiceDeps {
+  users: Model<UserDoc>;
+  loginFailures: AuthModels['loginFailures'];
+  passwords: Passwords;
+  sessions: SessionsService;
+  emailTokens: EmailTokensService;
+  config: Config['auth'];
+  clock: () => Date;
+}
+
+const isDuplicateKey = (err: unknown) => (err as { code?: number })?.code === 11000;
+
+export function createAuthService({ users, loginFailures, passwords, sessions, emailTokens, config, clock }: AuthServiceDeps) {
+  /**
+   * Records a failure as an insert and counts the window: inserts stay exact under concurrency on
+   * FerretDB, where $inc does not (see docs/architecture.md). Returns the lock end once the limit is hit.
+   */
+  async function recordFailure(userId: Types.ObjectId, clearedAt: Date | null | undefined): Promise<Date | null> {
+    const now = clock();
+    await loginFailures.create({ userId, at: now });
+    const windowStart = new Date(now.getTime() - config.failedLoginWindowMinutes * 60_000);
+    const since = clearedAt && clearedAt > windowStart ? clearedAt : windowStart;
+    const count = await loginFailures.countDocuments({ userId, at: { $gt: since } });
+    if (count < config.maxFailedLogins) return null;
+    const lockedUntil = new Date(now.getTime() + config.lockMinutes * 60_000);
+    await users.updateOne({ _id: userId }, { $set: { lockedUntil, failuresClearedAt: now } });
+    return lockedUntil;
+  }
+
+  return {
+    async register(
+      input: { email: string; password: string; name: string; phone?: string; role?: 'user' | 'vendor' },
+      device: DeviceInfo,
+    ): Promise<SignInResult> {
+      const passwordHash = await passwords.hash(input.password);
+      let user: UserDoc;
+      try {
+        const created = await users.create({
+          email: normaliseEmail(input.email),
+          name: input.name,
+          phone: input.phone,
+          // Only the self-service roles; admin roles come from create-admin or an admin.
+          role: input.role ?? 'user',
+          passwordHash,
+        });
+        user = created.toObject();
+      } catch (err) {
+        if (isDuplicateKey(err)) throw authErrors.emailTaken();
+        throw err;
+      }
+      await emailTokens.sendVerification(user);
+      const tokens = await sessions.start(user, device);
+      return { user: toMe(user), ...tokens };
+    },
+
+    async login(input: { email: string; password: string }, device: DeviceInfo): Promise<SignInResult> {
+      const now = clock();
+      const user = await users
+        .findOne({ email: normaliseEmail(input.email) })
+        .select('+passwordHash +lockedUntil +failuresClearedAt')
+        .lean();
+      if (!user || user.status === 'deleted') {
+        await passwords.burn(input.password);
+        throw authErrors.invalidCredentials();
+      }
+      if (user.lockedUntil && user.lockedUntil > now) {
+        // Compare anyway so a locked account answers in the same time as any other.
+        await passwords.burn(input.password);
+        throw authErrors.accountLocked(user.lockedUntil, now);
+      }
+      const ok = await passwords.verify(input.password, user.passwordHash);
+      if (!ok) {
+        const lockedUntil = await recordFailure(user._id, user.failuresClearedAt);
+        throw lockedUntil ? authErrors.accountLocked(lockedUntil, clock()) : authErrors.invalidCredentials();
+      }
+      if (user.status === 'suspended') throw authErrors.accountSuspended();
+      await users.updateOne(
+        { _id: user._id },
+        { $set: { failuresClearedAt: now, lockedUntil: null } },
+      );
+      const tokens = await sessions.start(user, device);
+      // toMe picks named fields only, so the hash never reaches the response.
+      return { user: toMe(user), ...tokens };
+    },
+
+    /** Used by the create-admin command; never reachable through an open endpoint. */
+    async createPrivileged(input: { email: string; password: string; name: string; role: Role }): Promise<{ id: string; created: boolean }> {
+      const email = normaliseEmail(input.email);
+      const passwordHash = await passwords.hash(input.password);
+      const existing = await users.findOne({ email }, { _id: 1 }).lean();
+      if (existing) {
+        await users.updateOne(
+          { _id: existing._id },
+          { $set: { role: input.role, status: 'active', emailVerified: true, passwordHash, passwordChangedAt: clock() } },
+        );
+        await sessions.revokeAll(existing._id, 'role_changed');
+        return { id: String(existing._id), created: false };
+      }
+      const created = await users.create({ email, name: input.name, role: input.role, emailVerified: true, passwordHash });
+      return { id: String(created._id), created: true };
+    },
+  };
+}
+
+export type AuthService = ReturnType<typeof createAuthService>;

@@ -1,0 +1,103 @@
+import type { RequestHandler } from 'express';
+import { ipKeyGenerator } from 'express-rate-limit';
+import type { AppContext } from '../../platform/context';
+import type { AppModule } from '../../platform/module';
+import type { Server as IoServer } from 'socket.io';
+import { userRoom, type AuthContext, type Role } from '../../platform/auth-context';
+import { createRateLimit } from '../../platform/http/rate-limit';
+import { createMailer, type Mailer } from '../../platform/mail';
+import { createProfileService, followModel, userModel } from '../users';
+import { authModels } from './auth.model';
+import { createPasswords } from './passwords';
+import { createAccessTokens } from './tokens';
+import { createSessionsService } from './sessions.service';
+import { createEmailTokensService } from './email-tokens.service';
+import { createAuthService } from './auth.service';
+import { createAccountService } from './account.service';
+import { createAuthGuards } from './auth.middleware';
+import { createAuthRouter } from './auth.routes';
+import { createAuthSweeper } from './sweeper';
+
+export { isOwnerOrAdmin, assertOwnerOrAdmin, ADMIN_ROLES } from './auth.middleware';
+
+/** What other modules receive as ModuleDeps.auth. */
+export interface AuthGuards {
+  requireAuth: RequestHandler;
+  requireRole: (...roles: Role[]) => RequestHandler;
+}
+
+export interface AuthModule extends AppModule, AuthGuards {
+  service: ReturnType<typeof createAuthService>;
+  sessions: ReturnType<typeof createSessionsService>;
+  /** One sweep of expired secrets (the module also runs it every 10 minutes). */
+  sweep(): Promise<void>;
+}
+
+/** Builds every auth service on one context; also used by the create-admin command. */
+export function createAuthServices(ctx: AppContext, mailer: Mailer, onRevoked?: (userId: string, sessionIds: string[]) => void) {
+  const { config, clock, logger } = ctx;
+  const users = userModel(ctx.mongo);
+  const models = authModels(ctx.mongo);
+  const passwords = createPasswords(config.auth.bcryptCost);
+  const accessTokens = createAccessTokens(config.jwt);
+  const sessions = createSessionsService({ models, users, accessTokens, refreshTtlDays: config.auth.refreshTtlDays, clock, logger, onRevoked });
+  const emailTokens = createEmailTokensService({ models, users, mailer, config, clock, logger });
+  const auth = createAuthService({ users, loginFailures: models.loginFailures, passwords, sessions, emailTokens, config: config.auth, clock });
+  const account = createAccountService({ users, passwords, sessions, emailTokens, clock });
+  return { models, users, accessTokens, sessions, emailTokens, auth, account, profiles: createProfileService({ users, follows: followModel(ctx.mongo) }) };
+}
+
+/**
+ * Closes the live sockets of revoked sessions (on every process, through the adapter), so a
+ * signed-out phone stops receiving events too. Best effort: new connections are checked anyway.
+ */
+function socketCloser(io: IoServer, logger: AppContext['logger']) {
+  return (userId: string, sessionIds: string[]) => {
+    const revoked = new Set(sessionIds);
+    io.in(userRoom(userId))
+      .fetchSockets()
+      .then((sockets) => {
+        for (const socket of sockets) {
+          if (revoked.has((socket.data as { auth?: AuthContext }).auth?.sessionId ?? '')) socket.disconnect(true);
+        }
+      })
+      .catch((err: unknown) => logger.warn('Could not close revoked sockets', { error: err instanceof Error ? err.message : String(err) }));
+  };
+}
+
+export function createAuthModule(deps: { ctx: AppContext; io: IoServer }): AuthModule {
+  const { ctx } = deps;
+  const mailer = createMailer(ctx.config, ctx.logger);
+  const services = createAuthServices(ctx, mailer, socketCloser(deps.io, ctx.logger));
+  const guards = createAuthGuards(services.accessTokens, services.sessions);
+  // Keyed on IP plus the email in the body, so one address cannot be hammered from one IP and
+  // a shared IP (carrier NAT) does not lock out everyone behind it.
+  const authLimit = createRateLimit({
+    name: 'auth',
+    windowMs: ctx.config.rateLimit.authWindowMs,
+    limit: ctx.config.rateLimit.authMax,
+    redis: ctx.redis,
+    keyPrefix: ctx.config.redis.keyPrefix,
+    key: (req) => {
+      const body = req.body as { email?: unknown } | undefined;
+      const email = typeof body?.email === 'string' ? body.email.trim().toLowerCase().slice(0, 254) : '';
+      return `${ipKeyGenerator(req.ip ?? '')}|${email}`;
+    },
+  });
+  const sweeper = createAuthSweeper(services.models, ctx.clock, ctx.logger, ctx.config.auth.failedLoginWindowMinutes);
+  return {
+    name: 'auth',
+    http: createAuthRouter({ ...services, requireAuth: guards.requireAuth, authLimit }),
+    authenticateSocket: guards.authenticateSocket,
+    requireAuth: guards.requireAuth,
+    requireRole: guards.requireRole,
+    service: services.auth,
+    sessions: services.sessions,
+    sweep: () => sweeper.sweep(),
+    start: () => sweeper.start(),
+    stop: () => {
+      sweeper.stop();
+      mailer.close();
+    },
+  };
+}

@@ -1,0 +1,173 @@
+import { Types, type Model } from 'mongoose';
+import type { AuthContext } from '../../platform/auth-context';
+import type { Logger } from '../../platform/logger';
+import type { UserDoc } from '../users/user.model';
+import { claimOnce, type AuthModels } from './auth.model';
+import { authErrors } from './auth.errors';
+import { hashToken, randomToken, type AccessTokens } from './tokens';
+
+export interface DeviceInfo {
+  name: string | null;
+  userAgent: string | null;
+  ip: string | null;
+}
+
+export interface IssuedTokens {
+  accessToken: string;
+  refreshToken: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+  sessionId: string;
+}
+
+export interface SessionsDeps {
+  models: AuthModels;
+  users: Model<UserDoc>;
+  accessTokens: AccessTokens;
+  refreshTtlDays: number;
+  clock: () => Date;
+  logger: Logger;
+  /** Told which sessions were just revoked, so live sockets of those sessions can be closed. */
+  onRevoked?: (userId: string, sessionIds: string[]) => void;
+}
+
+export function createSessionsService({ models, users, accessTokens, refreshTtlDays, clock, logger, onRevoked }: SessionsDeps) {
+  const { sessions, refreshTokens } = models;
+
+  async function issueRefresh(sessionId: Types.ObjectId, userId: Types.ObjectId, now: Date, expiresAt: Date) {
+    const token = randomToken();
+    await refreshTokens.create({ hash: hashToken(token), sessionId, userId, createdAt: now, expiresAt });
+    return token;
+  }
+
+  function access(user: Pick<UserDoc, '_id' | 'role'>, sessionId: Types.ObjectId) {
+    return accessTokens.sign({ userId: String(user._id), role: user.role, sessionId: String(sessionId) });
+  }
+
+  /** Revokes a family: the session and every refresh token in it. */
+  async function revokeSession(sessionId: Types.ObjectId, userId: Types.ObjectId, reason: string): Promise<void> {
+    const now = clock();
+    await sessions.updateOne({ _id: sessionId, revokedAt: null }, { $set: { revokedAt: now, revokedReason: reason } });
+    await refreshTokens.updateMany({ sessionId, revokedAt: null }, { $set: { revokedAt: now } });
+    onRevoked?.(String(userId), [String(sessionId)]);
+  }
+
+  return {
+    /** A new sign-in: a new family with its first refresh token. */
+    async start(user: Pick<UserDoc, '_id' | 'role'>, device: DeviceInfo): Promise<IssuedTokens> {
+      const now = clock();
+      // A family lives as long as its refresh tokens are used within the TTL (sliding), capped by nothing else.
+      const expiresAt = new Date(now.getTime() + refreshTtlDays * 86_400_000);
+      const session = await sessions.create({ userId: user._id, device, createdAt: now, lastUsedAt: now, expiresAt });
+      const refreshToken = await issueRefresh(session._id, user._id, now, expiresAt);
+      const { token, expiresIn } = access(user, session._id);
+      return { accessToken: token, refreshToken, tokenType: 'Bearer', expiresIn, sessionId: String(session._id) };
+    },
+
+    /**
+     * Rotation. A token is used once: the unique claim on its hash picks exactly one of several
+     * concurrent refreshes; a token that was already used (or revoked) revokes its whole family.
+     * Every check runs before the claim, so the one winner is never undone by the losers' revocation
+     * (its new tokens then belong to a revoked family and fail at their next use).
+     */
+    async refresh(presented: string, device: DeviceInfo): Promise<IssuedTokens> {
+      const now = clock();
+      const hash = hashToken(presented);
+      const presentedDoc = await refreshTokens.findOne({ hash }).lean();
+      if (!presentedDoc) throw authErrors.invalidRefreshToken();
+      const reuse = async () => {
+        logger.warn('Refresh token reuse: revoking the session', {
+          sessionId: String(presentedDoc.sessionId),
+          userId: String(presentedDoc.userId),
+        });
+        await revokeSession(presentedDoc.sessionId, presentedDoc.userId, 'refresh_token_reuse');
+        return authErrors.invalidRefreshToken();
+      };
+      if (presentedDoc.usedAt || presentedDoc.revokedAt) throw await reuse();
+      if (presentedDoc.expiresAt <= now) throw authErrors.invalidRefreshToken();
+      const [session, user] = await Promise.all([
+        sessions.findById(presentedDoc.sessionId).lean(),
+        users.findById(presentedDoc.userId, { role: 1, status: 1 }).lean(),
+      ]);
+      if (!session || session.revokedAt || session.expiresAt <= now) throw authErrors.invalidRefreshToken();
+      if (!user || user.status !== 'active') {
+        await revokeSession(session._id, session.userId, 'account_inactive');
+        throw user?.status === 'suspended' ? authErrors.accountSuspended() : authErrors.invalidRefreshToken();
+      }
+      if (!(await claimOnce(models, hash, now, presentedDoc.expiresAt))) throw await reuse();
+      await refreshTokens.updateOne({ _id: presentedDoc._id }, { $set: { usedAt: now } });
+      const expiresAt = new Date(now.getTime() + refreshTtlDays * 86_400_000);
+      const refreshToken = await issueRefresh(session._id, user._id, now, expiresAt);
+      await sessions.updateOne(
+        { _id: session._id },
+        { $set: { lastUsedAt: now, expiresAt, 'device.ip': device.ip ?? session.device?.ip ?? null } },
+      );
+      const { token, expiresIn } = access(user, session._id);
+      return { accessToken: token, refreshToken, tokenType: 'Bearer', expiresIn, sessionId: String(session._id) };
+    },
+
+    revokeSession,
+
+    /** Every family of the user, optionally keeping the caller's own. */
+    async revokeAll(userId: string | Types.ObjectId, reason: string, exceptSessionId?: string): Promise<void> {
+      const now = clock();
+      const uid = new Types.ObjectId(String(userId));
+      const filter: Record<string, unknown> = { userId: uid, revokedAt: null };
+      if (exceptSessionId) filter._id = { $ne: new Types.ObjectId(exceptSessionId) };
+      const open = await sessions.find(filter, { _id: 1 }).lean();
+      if (open.length === 0) return;
+      const ids = open.map((s) => s._id);
+      await sessions.updateMany({ _id: { $in: ids }, revokedAt: null }, { $set: { revokedAt: now, revokedReason: reason } });
+      await refreshTokens.updateMany({ sessionId: { $in: ids }, revokedAt: null }, { $set: { revokedAt: now } });
+      onRevoked?.(String(userId), ids.map(String));
+    },
+
+    /**
+     * Turns verified access-token claims into the caller's context. Two lookups by _id, run
+     * together: the session (signed out, logout-all, theft) and the user (suspended, role changed).
+     */
+    async authenticate(claims: { userId: string; sessionId: string }): Promise<AuthContext> {
+      const [session, user] = await Promise.all([
+        sessions.findById(claims.sessionId, { userId: 1, revokedAt: 1 }).lean(),
+        users.findById(claims.userId, { role: 1, status: 1 }).lean(),
+      ]);
+      if (!session || session.revokedAt || String(session.userId) !== claims.userId) throw authErrors.sessionRevoked();
+      if (!user || user.status === 'deleted') throw authErrors.sessionRevoked();
+      if (user.status !== 'active') throw authErrors.accountSuspended();
+      return { userId: claims.userId, role: user.role, sessionId: claims.sessionId };
+    },
+
+    async list(userId: string, currentSessionId: string) {
+      const now = clock();
+      const open = await sessions
+        .find({ userId: new Types.ObjectId(userId), revokedAt: null }, { device: 1, createdAt: 1, lastUsedAt: 1, expiresAt: 1 })
+        .sort({ _id: -1 })
+        .limit(100)
+        .lean();
+      return open
+        .filter((s) => s.expiresAt > now)
+        .map((s) => ({
+          id: String(s._id),
+          device: { name: s.device?.name ?? null, userAgent: s.device?.userAgent ?? null, ip: s.device?.ip ?? null },
+          createdAt: s.createdAt.toISOString(),
+          lastUsedAt: s.lastUsedAt.toISOString(),
+          expiresAt: s.expiresAt.toISOString(),
+          current: String(s._id) === currentSessionId,
+        }));
+    },
+
+    /** Signs out one of the caller's own sessions; another user's session id is simply not found. */
+    async revokeOwn(userId: string, sessionId: string): Promise<boolean> {
+      if (!Types.ObjectId.isValid(sessionId)) return false;
+      const session = await sessions.findOne(
+        { _id: new Types.ObjectId(sessionId), userId: new Types.ObjectId(userId), revokedAt: null },
+        { _id: 1 },
+      ).lean();
+      if (!session) return false;
+      await revokeSession(session._id, new Types.ObjectId(userId), 'signed_out');
+      return true;
+    },
+  };
+}
+
+export type SessionsService = ReturnType<typeof createSessionsService>;

@@ -1,0 +1,64 @@
+import { createHash, randomBytes } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import type { Config } from '../../platform/config';
+import type { Role } from '../../platform/auth-context';
+import { errors } from '../../platform/errors';
+import { ROLES } from '../users/user.model';
+
+const ALGORITHM = 'HS256' as const;
+
+export interface AccessClaims {
+  userId: string;
+  role: Role;
+  sessionId: string;
+}
+
+/** Opaque secrets (refresh, verification, reset): 256 random bits, URL-safe. */
+export const randomToken = () => randomBytes(32).toString('base64url');
+/** Stored form of an opaque secret: a fast hash is enough for 256-bit random values. */
+export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+
+export function createAccessTokens(config: Config['jwt']) {
+  return {
+    sign(claims: AccessClaims): { token: string; expiresIn: number } {
+      const token = jwt.sign({ role: claims.role, sid: claims.sessionId }, config.secret, {
+        algorithm: ALGORITHM,
+        issuer: config.issuer,
+        audience: config.audience,
+        subject: claims.userId,
+        expiresIn: config.accessTtlSeconds,
+      });
+      return { token, expiresIn: config.accessTtlSeconds };
+    },
+
+    /** Verifies signature (pinned algorithm), iss, aud and exp, then the claim shapes. */
+    verify(token: string): AccessClaims {
+      let payload: string | jwt.JwtPayload;
+      try {
+        payload = jwt.verify(token, config.secret, {
+          algorithms: [ALGORITHM],
+          issuer: config.issuer,
+          audience: config.audience,
+        });
+      } catch (err) {
+        if (err instanceof jwt.TokenExpiredError) throw errors.tokenExpired();
+        throw errors.unauthenticated('The access token is invalid');
+      }
+      if (typeof payload === 'string') throw errors.unauthenticated('The access token is invalid');
+      const { sub, role, sid, exp } = payload as jwt.JwtPayload & { role?: unknown; sid?: unknown };
+      if (
+        typeof sub !== 'string' ||
+        !/^[0-9a-f]{24}$/.test(sub) ||
+        typeof sid !== 'string' ||
+        !/^[0-9a-f]{24}$/.test(sid) ||
+        typeof exp !== 'number' ||
+        !ROLES.includes(role as Role)
+      ) {
+        throw errors.unauthenticated('The access token is invalid');
+      }
+      return { userId: sub, role: role as Role, sessionId: sid };
+    },
+  };
+}
+
+export type AccessTokens = ReturnType<typeof createAccessTokens>;

@@ -1,0 +1,104 @@
+import type { ConversationDoc, MemberDoc, MessageDoc } from './chat.model';
+
+export interface MessageView {
+  id: string;
+  conversationId: string;
+  seq: number;
+  changeSeq: number;
+  senderId: string;
+  clientMessageId: string;
+  type: string;
+  text: string | null;
+  attachments: MessageDoc['attachments'];
+  replyTo: { messageId: string; seq: number } | null;
+  reactions: { userId: string; emoji: string }[];
+  edited: boolean;
+  editedAt: string | null;
+  deleted: boolean;
+  deletedAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+const iso = (date: Date | null | undefined) => (date ? new Date(date).toISOString() : null);
+
+/** A deleted message keeps its place in the timeline but shows nobody its text or files. */
+export function toMessageView(doc: MessageDoc): MessageView {
+  const deleted = Boolean(doc.deletedAt);
+  return {
+    id: String(doc._id),
+    conversationId: String(doc.conversationId),
+    seq: doc.seq,
+    changeSeq: doc.changeSeq,
+    senderId: String(doc.senderId),
+    clientMessageId: doc.clientMessageId,
+    type: doc.type,
+    text: deleted ? null : doc.text,
+    attachments: deleted
+      ? []
+      : (doc.attachments ?? []).map((a) => {
+          const { uploadId, kind, mimeType, size, width, height, durationMs, thumbnailUrl, url } = a;
+          return Object.fromEntries(
+            Object.entries({ uploadId, kind, mimeType, size, width, height, durationMs, thumbnailUrl, url }).filter(
+              ([, v]) => v !== undefined && v !== null,
+            ),
+          ) as unknown as MessageDoc['attachments'][number];
+        }),
+    replyTo: doc.replyTo?.messageId ? { messageId: String(doc.replyTo.messageId), seq: doc.replyTo.seq } : null,
+    reactions: deleted ? [] : (doc.reactions ?? []).map((r) => ({ userId: r.userId, emoji: r.emoji })),
+    edited: Boolean(doc.editedAt),
+    editedAt: iso(doc.editedAt),
+    deleted,
+    deletedAt: iso(doc.deletedAt),
+    createdAt: iso(doc.createdAt) as string,
+    updatedAt: iso(doc.updatedAt) as string,
+  };
+}
+
+export interface ParticipantView {
+  userId: string;
+  role: string;
+  joinedAt: string;
+  leftAt: string | null;
+  lastReadSeq: number;
+  lastDeliveredSeq: number;
+}
+
+export function toParticipantView(member: MemberDoc): ParticipantView {
+  return {
+    userId: String(member.userId),
+    role: member.role,
+    joinedAt: iso(member.joinedAt) as string,
+    leftAt: iso(member.leftAt),
+    lastReadSeq: member.lastReadSeq,
+    lastDeliveredSeq: member.lastDeliveredSeq,
+  };
+}
+
+export function toConversationView(conversation: ConversationDoc, members: MemberDoc[], viewerId: string) {
+  const mine = members.find((m) => String(m.userId) === viewerId);
+  const last = conversation.lastMessage;
+  return {
+    id: String(conversation._id),
+    type: conversation.type,
+    title: conversation.title,
+    participants: members.filter((m) => !m.leftAt).map(toParticipantView),
+    lastSeq: conversation.lastSeq,
+    lastMessage: last?.messageId
+      ? {
+          messageId: String(last.messageId),
+          seq: conversation.lastSeq,
+          senderId: String(last.senderId),
+          type: last.type,
+          preview: last.preview,
+          createdAt: iso(last.createdAt),
+        }
+      : null,
+    unreadCount: mine && !mine.leftAt ? Math.max(0, conversation.lastSeq - mine.lastReadSeq) : 0,
+    muted: mine?.muted ?? false,
+    lastActivityAt: iso(conversation.lastActivityAt),
+    createdAt: iso(conversation.createdAt),
+  };
+}
+
+export type ConversationView = ReturnType<typeof toConversationView>;

@@ -1,0 +1,189 @@
+import { Schema, Types, type Connection, type Model } from 'mongoose';
+
+export type ConversationType = 'direct' | 'group';
+export type MemberRole = 'admin' | 'member';
+export type MessageType = 'text' | 'image' | 'document' | 'voice' | 'system' | 'offer';
+export const MESSAGE_TYPES: MessageType[] = ['text', 'image', 'document', 'voice', 'system', 'offer'];
+
+export interface Attachment {
+  uploadId: string;
+  kind: string;
+  mimeType: string;
+  size: number;
+  width?: number;
+  height?: number;
+  durationMs?: number;
+  thumbnailUrl?: string;
+  url: string;
+}
+
+/** Written by the same update that hands out the message's seq, so its seq is the conversation's lastSeq. */
+export interface LastMessageSummary {
+  messageId: Types.ObjectId;
+  senderId: Types.ObjectId;
+  type: MessageType;
+  preview: string;
+  createdAt: Date;
+}
+
+export interface ConversationDoc {
+  _id: Types.ObjectId;
+  type: ConversationType;
+  title: string | null;
+  /** Sorted pair for direct chats, so the unique index makes "create" idempotent; unique id for groups. */
+  directKey: string;
+  participantIds: Types.ObjectId[];
+  createdBy: Types.ObjectId;
+  lastSeq: number;
+  lastMessage: LastMessageSummary | null;
+  lastActivityAt: Date;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/**
+ * One row per (conversation, user): positions, role and mute live here so no positional updates
+ * are needed. The _id is `<conversationId>:<userId>` (memberKey), so the membership checks on the
+ * message path are primary-key lookups (FerretDB answers only _id filters without a scan).
+ */
+export interface MemberDoc {
+  _id: string;
+  conversationId: Types.ObjectId;
+  userId: Types.ObjectId;
+  role: MemberRole;
+  joinedAt: Date;
+  leftAt: Date | null;
+  lastReadSeq: number;
+  lastDeliveredSeq: number;
+  muted: boolean;
+  changeSeq: number;
+  changedAt: Date;
+}
+
+export interface Reaction {
+  userId: string;
+  emoji: string;
+}
+
+export interface MessageDoc {
+  _id: Types.ObjectId;
+  conversationId: Types.ObjectId;
+  /** 0 while the message is being stored (the idempotency claim exists but has no number yet). */
+  seq: number;
+  senderId: Types.ObjectId;
+  clientMessageId: string;
+  type: MessageType;
+  text: string | null;
+  attachments: Attachment[];
+  replyTo: { messageId: Types.ObjectId; seq: number } | null;
+  reactions: Reaction[];
+  editedAt: Date | null;
+  deletedAt: Date | null;
+  changeSeq: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface ChatModels {
+  Conversation: Model<ConversationDoc>;
+  Member: Model<MemberDoc>;
+  Message: Model<MessageDoc>;
+}
+
+const attachmentSchema = new Schema<Attachment>(
+  {
+    uploadId: { type: String, required: true },
+    kind: { type: String, required: true },
+    mimeType: { type: String, required: true },
+    size: { type: Number, required: true },
+    width: Number,
+    height: Number,
+    durationMs: Number,
+    thumbnailUrl: String,
+    url: { type: String, required: true },
+  },
+  { _id: false },
+);
+
+const conversationSchema = new Schema<ConversationDoc>(
+  {
+    type: { type: String, enum: ['direct', 'group'], required: true },
+    title: { type: String, default: null },
+    directKey: { type: String, required: true },
+    participantIds: { type: [Schema.Types.ObjectId], default: [] },
+    createdBy: { type: Schema.Types.ObjectId, required: true },
+    lastSeq: { type: Number, default: 0 },
+    lastMessage: {
+      type: new Schema<LastMessageSummary>(
+        {
+          messageId: Schema.Types.ObjectId,
+          senderId: Schema.Types.ObjectId,
+          type: String,
+          preview: String,
+          createdAt: Date,
+        },
+        { _id: false },
+      ),
+      default: null,
+    },
+    lastActivityAt: { type: Date, required: true },
+  },
+  { collection: 'chat_conversations', timestamps: true, versionKey: false },
+);
+conversationSchema.index({ directKey: 1 }, { unique: true });
+conversationSchema.index({ participantIds: 1, lastActivityAt: -1, _id: -1 });
+
+const memberSchema = new Schema<MemberDoc>(
+  {
+    _id: { type: String, required: true },
+    conversationId: { type: Schema.Types.ObjectId, required: true },
+    userId: { type: Schema.Types.ObjectId, required: true },
+    role: { type: String, enum: ['admin', 'member'], default: 'member' },
+    joinedAt: { type: Date, required: true },
+    leftAt: { type: Date, default: null },
+    lastReadSeq: { type: Number, default: 0 },
+    lastDeliveredSeq: { type: Number, default: 0 },
+    muted: { type: Boolean, default: false },
+    changeSeq: { type: Number, default: 0 },
+    changedAt: { type: Date, required: true },
+  },
+  { collection: 'chat_members', versionKey: false },
+);
+memberSchema.index({ conversationId: 1, userId: 1 }, { unique: true });
+memberSchema.index({ userId: 1, leftAt: 1 });
+memberSchema.index({ conversationId: 1, changeSeq: 1 });
+
+const messageSchema = new Schema<MessageDoc>(
+  {
+    conversationId: { type: Schema.Types.ObjectId, required: true },
+    seq: { type: Number, default: 0 },
+    senderId: { type: Schema.Types.ObjectId, required: true },
+    clientMessageId: { type: String, required: true },
+    type: { type: String, enum: MESSAGE_TYPES, required: true },
+    text: { type: String, default: null },
+    attachments: { type: [attachmentSchema], default: [] },
+    replyTo: {
+      type: new Schema({ messageId: Schema.Types.ObjectId, seq: Number }, { _id: false }),
+      default: null,
+    },
+    reactions: { type: [new Schema<Reaction>({ userId: String, emoji: String }, { _id: false })], default: [] },
+    editedAt: { type: Date, default: null },
+    deletedAt: { type: Date, default: null },
+    changeSeq: { type: Number, default: 0 },
+  },
+  { collection: 'chat_messages', timestamps: true, versionKey: false },
+);
+messageSchema.index({ senderId: 1, clientMessageId: 1 }, { unique: true });
+messageSchema.index({ conversationId: 1, seq: -1 });
+messageSchema.index({ conversationId: 1, changeSeq: 1 });
+
+export function getChatModels(mongo: Connection): ChatModels {
+  return {
+    Conversation: (mongo.models.ChatConversation as Model<ConversationDoc>) ?? mongo.model('ChatConversation', conversationSchema),
+    Member: (mongo.models.ChatMember as Model<MemberDoc>) ?? mongo.model('ChatMember', memberSchema),
+    Message: (mongo.models.ChatMessage as Model<MessageDoc>) ?? mongo.model('ChatMessage', messageSchema),
+  };
+}
+
+export const toObjectId = (id: string) => new Types.ObjectId(id);
+export const memberKey = (conversationId: string | Types.ObjectId, userId: string | Types.ObjectId) => `${String(conversationId)}:${String(userId)}`;

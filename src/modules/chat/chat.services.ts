@@ -1,0 +1,65 @@
+import type { Server as IoServer } from 'socket.io';
+import type { Model } from 'mongoose';
+import type { AppContext } from '../../platform/context';
+import { createSequenceAllocator } from '../../platform/sequences';
+import { getChatModels } from './chat.model';
+import { createChatStore, createNotifier } from './chat.store';
+import { createConversationsService } from './conversations.service';
+import { createMessagesService, type AttachmentsPort } from './messages.service';
+import { createMessageChangesService } from './message-changes.service';
+import { createReceiptsService } from './receipts.service';
+import { createSyncService } from './sync.service';
+import { createSendRateLimit } from './send-rate-limit';
+import { createPresence } from './presence';
+import { createTyping } from './typing';
+
+export interface ChatServiceDeps {
+  ctx: AppContext;
+  io: IoServer;
+  users: Model<{ status?: string }>;
+  attachments?: AttachmentsPort;
+}
+
+/** Wires every chat use case on one context; two app instances get two independent sets. */
+export function createChatServices({ ctx, io, users, attachments }: ChatServiceDeps) {
+  const { config, clock, logger } = ctx;
+  const models = getChatModels(ctx.mongo);
+  const store = createChatStore(models, createSequenceAllocator(ctx.mongo));
+  const notifier = createNotifier(io);
+  const conversations = createConversationsService({ models, store, notifier, users, config: config.chat, clock });
+  const consumeSendBudget = createSendRateLimit({
+    redis: ctx.redis,
+    keyPrefix: config.redis.keyPrefix,
+    max: config.chat.sendRateMax,
+    windowMs: config.chat.sendRateWindowMs,
+    clock,
+  });
+  const messages = createMessagesService({ models, store, notifier, consumeSendBudget, attachments, clock });
+  const changes = createMessageChangesService({ models, store, notifier, config: config.chat, clock });
+  const receipts = createReceiptsService({ models, store, notifier, clock });
+  const sync = createSyncService({ models, receipts, config: config.chat, clock });
+  const presence = createPresence({
+    redis: ctx.redis,
+    keyPrefix: config.redis.keyPrefix,
+    heartbeatMs: config.chat.presenceHeartbeatMs,
+    clock,
+    logger,
+    onChange: (userId, status, lastSeenAt) => {
+      conversations
+        .contactsOf(userId)
+        .then((contacts) => notifier.toUsers(contacts, 'user:status_change', { userId, status, lastSeenAt }))
+        .catch((err: Error) => logger.warn('Could not announce a presence change', { error: err.message }));
+    },
+  });
+  const typing = createTyping({
+    timeoutMs: config.chat.typingTimeoutMs,
+    emit: async (event, conversationId, userId) => {
+      const conversation = await models.Conversation.findById(conversationId, { participantIds: 1 }).lean();
+      const others = (conversation?.participantIds ?? []).map(String).filter((id) => id !== userId);
+      notifier.toUsers(others, event, { conversationId, userId });
+    },
+  });
+  return { models, store, conversations, messages, changes, receipts, sync, presence, typing };
+}
+
+export type ChatServices = ReturnType<typeof createChatServices>;

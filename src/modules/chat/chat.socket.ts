@@ -1,0 +1,61 @@
+import type { Socket } from 'socket.io';
+import type { Logger } from '../../platform/logger';
+import { onEvent } from '../../platform/socket/events';
+import { conversationRoom, getSocketAuth } from '../../platform/auth-context';
+import type { ChatServices } from './chat.services';
+import type { SendInput } from './messages.service';
+import * as s from './chat.schemas';
+
+type WithConversation<T = unknown> = T & { conversationId: string };
+
+/** Thin: validate (onEvent), call the same services as REST, answer the ack. */
+export function registerChatEvents(socket: Socket, chat: ChatServices, logger: Logger): void {
+  const auth = getSocketAuth(socket);
+  const { userId } = auth;
+
+  void chat.presence.connected(userId, socket.id).catch((err: Error) => logger.warn('Presence connect failed', { error: err.message }));
+  socket.on('disconnect', (reason) => {
+    chat.typing.stopAll(socket.id);
+    // While this process shuts down its broadcasts may no longer leave it; its sockets are left
+    // registered so a surviving process reaps them and announces who went offline.
+    if (reason === 'server shutting down') return;
+    void chat.presence.disconnected(userId, socket.id).catch(() => undefined);
+  });
+
+  onEvent<WithConversation, unknown>(socket, 'chat:join', s.joinEvent, async ({ input }) => {
+    const view = await chat.conversations.get(userId, input.conversationId);
+    await socket.join(conversationRoom(input.conversationId));
+    return view;
+  }, logger);
+
+  onEvent<WithConversation, unknown>(socket, 'chat:leave', s.joinEvent, async ({ input }) => {
+    await socket.leave(conversationRoom(input.conversationId));
+    return { conversationId: input.conversationId };
+  }, logger);
+
+  onEvent<WithConversation<SendInput>, unknown>(socket, 'chat:send', s.sendEvent, async ({ input }) => {
+    const { conversationId, ...body } = input;
+    chat.typing.stop(socket.id, conversationId);
+    return chat.messages.send(userId, conversationId, body);
+  }, logger);
+
+  onEvent<WithConversation<{ seq?: number; messageId?: string }>, unknown>(socket, 'chat:read', s.readEvent, async ({ input }) => {
+    const { conversationId, ...upTo } = input;
+    return chat.receipts.markRead(userId, conversationId, upTo);
+  }, logger);
+
+  onEvent<WithConversation<{ seq: number }>, unknown>(socket, 'chat:delivered', s.deliveredEvent, async ({ input }) =>
+    chat.receipts.markDelivered(userId, input.conversationId, input.seq), logger);
+
+  onEvent<WithConversation, unknown>(socket, 'typing:start', s.typingEvent, async ({ input }) => {
+    await chat.store.requireMember(input.conversationId, userId);
+    await chat.typing.start(socket.id, userId, input.conversationId);
+    return { conversationId: input.conversationId };
+  }, logger);
+
+  onEvent<WithConversation, unknown>(socket, 'typing:stop', s.typingEvent, async ({ input }) => {
+    await chat.store.requireMember(input.conversationId, userId);
+    chat.typing.stop(socket.id, input.conversationId);
+    return { conversationId: input.conversationId };
+  }, logger);
+}

@@ -1,0 +1,203 @@
+import { Types, type Model } from 'mongoose';
+import type { ChatConfig } from '../../platform/config';
+import { conversationRoom, userRoom } from '../../platform/auth-context';
+import { errors } from '../../platform/errors';
+import { memberKey, type ChatModels, type ConversationDoc, type MemberDoc, type MemberRole } from './chat.model';
+import { chatErrors } from './chat.errors';
+import { toConversationView, type ConversationView } from './chat.mappers';
+import { decodeCursor, encodeCursor, isNonNegativeInt } from './cursor';
+import { isDuplicateKey, type ChatStore, type Notifier } from './chat.store';
+
+export interface ConversationsDeps {
+  models: ChatModels;
+  store: ChatStore;
+  notifier: Notifier;
+  users: Model<{ status?: string }>;
+  config: ChatConfig;
+  clock: () => Date;
+}
+
+type ListCursor = { t: number; id: string };
+const isListCursor = (v: Record<string, unknown>): v is ListCursor =>
+  isNonNegativeInt(v.t) && typeof v.id === 'string' && Types.ObjectId.isValid(v.id);
+
+export function createConversationsService({ models, store, notifier, users, config, clock }: ConversationsDeps) {
+  const { Conversation, Member } = models;
+
+  async function assertUsersExist(userIds: string[]): Promise<void> {
+    const unique = [...new Set(userIds)];
+    if (unique.some((id) => !Types.ObjectId.isValid(id))) throw chatErrors.userNotFound();
+    const found = await users.countDocuments({ _id: { $in: unique }, status: { $ne: 'deleted' } });
+    if (found !== unique.length) throw chatErrors.userNotFound();
+  }
+
+  /** Upsert, so a retried or concurrent create never leaves two rows or a missing one. */
+  async function ensureMember(conversationId: Types.ObjectId, userId: string, role: MemberRole): Promise<void> {
+    const now = clock();
+    const changeSeq = await store.nextChangeSeq();
+    await Member.updateOne(
+      { _id: memberKey(conversationId, userId) },
+      { $setOnInsert: { conversationId, userId, role, joinedAt: now, leftAt: null, lastReadSeq: 0, lastDeliveredSeq: 0, muted: false, changeSeq, changedAt: now } },
+      { upsert: true },
+    ).catch((err: unknown) => {
+      if (!isDuplicateKey(err)) throw err;
+    });
+  }
+
+  async function view(conversation: ConversationDoc, viewerId: string): Promise<ConversationView> {
+    return toConversationView(conversation, await store.membersOf([conversation]), viewerId);
+  }
+
+  async function broadcastUpdate(conversationId: Types.ObjectId, extraUserIds: string[] = []): Promise<void> {
+    const conversation = await Conversation.findById(conversationId).lean<ConversationDoc>();
+    if (!conversation) return;
+    const members = await store.membersOf([conversation]);
+    for (const member of members) {
+      notifier.toUsers([member.userId], 'chat:conversation_updated', toConversationView(conversation, members, String(member.userId)));
+    }
+    if (extraUserIds.length) notifier.toUsers(extraUserIds, 'chat:conversation_removed', { conversationId: String(conversationId) });
+  }
+
+  return {
+    async createDirect(userId: string, otherUserId: string): Promise<{ conversation: ConversationView; created: boolean }> {
+      if (userId === otherUserId) throw errors.validation([{ field: 'participantIds', message: 'A direct conversation needs another person' }]);
+      await assertUsersExist([otherUserId]);
+      const pair = [userId, otherUserId].sort();
+      const directKey = `direct:${pair.join(':')}`;
+      const now = clock();
+      let created = false;
+      let conversation = await Conversation.findOne({ directKey }).lean<ConversationDoc>();
+      if (!conversation) {
+        try {
+          const doc = await Conversation.create({
+            type: 'direct', title: null, directKey, participantIds: pair.map((id) => new Types.ObjectId(id)),
+            createdBy: userId, lastSeq: 0, lastMessage: null, lastActivityAt: now,
+          });
+          conversation = doc.toObject() as ConversationDoc;
+          created = true;
+        } catch (err) {
+          // Both people pressed "message" at once: the unique key picked one conversation for both.
+          if (!isDuplicateKey(err)) throw err;
+          conversation = await Conversation.findOne({ directKey }).lean<ConversationDoc>();
+          if (!conversation) throw err;
+        }
+      }
+      await Promise.all(pair.map((id) => ensureMember(conversation._id, id, 'member')));
+      if (created) void broadcastUpdate(conversation._id);
+      return { conversation: await view(conversation, userId), created };
+    },
+
+    async createGroup(userId: string, title: string, memberIds: string[]): Promise<ConversationView> {
+      const others = [...new Set(memberIds.filter((id) => id !== userId))];
+      if (others.length + 1 > config.groupMaxMembers) throw chatErrors.groupFull(config.groupMaxMembers);
+      await assertUsersExist(others);
+      const id = new Types.ObjectId();
+      const all = [userId, ...others];
+      await Conversation.create({
+        _id: id, type: 'group', title, directKey: `group:${String(id)}`, participantIds: all.map((u) => new Types.ObjectId(u)),
+        createdBy: userId, lastSeq: 0, lastMessage: null, lastActivityAt: clock(),
+      });
+      await ensureMember(id, userId, 'admin');
+      await Promise.all(others.map((other) => ensureMember(id, other, 'member')));
+      void broadcastUpdate(id);
+      const conversation = await Conversation.findById(id).lean<ConversationDoc>();
+      return view(conversation as ConversationDoc, userId);
+    },
+
+    async list(userId: string, options: { limit: number; cursor?: string }) {
+      const cursor = decodeCursor(options.cursor, isListCursor);
+      const filter: Record<string, unknown> = { participantIds: new Types.ObjectId(userId) };
+      if (cursor) {
+        const at = new Date(cursor.t);
+        filter.$or = [{ lastActivityAt: { $lt: at } }, { lastActivityAt: at, _id: { $lt: new Types.ObjectId(cursor.id) } }];
+      }
+      const rows = await Conversation.find(filter).sort({ lastActivityAt: -1, _id: -1 }).limit(options.limit + 1).lean<ConversationDoc[]>();
+      const page = rows.slice(0, options.limit);
+      const members = page.length
+        ? await store.membersOf(page)
+        : [];
+      const data = page.map((c) => toConversationView(c, members.filter((m) => String(m.conversationId) === String(c._id)), userId));
+      const last = page[page.length - 1];
+      const nextCursor = rows.length > options.limit && last ? encodeCursor({ t: new Date(last.lastActivityAt).getTime(), id: String(last._id) }) : null;
+      return { data, page: { nextCursor, limit: options.limit } };
+    },
+
+    async get(userId: string, conversationId: string): Promise<ConversationView> {
+      const { conversation } = await store.requireMember(conversationId, userId);
+      return view(conversation, userId);
+    },
+
+    async setMuted(userId: string, conversationId: string, muted: boolean): Promise<ConversationView> {
+      const { conversation } = await store.requireMember(conversationId, userId);
+      const changeSeq = await store.nextChangeSeq();
+      await Member.updateOne({ _id: memberKey(conversationId, userId), leftAt: null }, { $set: { muted, changeSeq, changedAt: clock() } });
+      return view(conversation, userId);
+    },
+
+    async addMembers(actorId: string, conversationId: string, userIds: string[]): Promise<ConversationView> {
+      const { conversation, member } = await store.requireMember(conversationId, actorId);
+      if (conversation.type !== 'group') throw chatErrors.notGroup();
+      if (member.role !== 'admin') throw chatErrors.notGroupAdmin();
+      const adding = [...new Set(userIds)].filter((id) => !conversation.participantIds.some((p) => String(p) === id));
+      if (conversation.participantIds.length + adding.length > config.groupMaxMembers) throw chatErrors.groupFull(config.groupMaxMembers);
+      await assertUsersExist(adding);
+      const now = clock();
+      for (const userId of adding) {
+        const changeSeq = await store.nextChangeSeq();
+        // A former member comes back with fresh positions: they read from the present on.
+        await Member.updateOne(
+          { _id: memberKey(conversationId, userId) },
+          {
+            $set: { role: 'member', joinedAt: now, leftAt: null, muted: false, changeSeq, changedAt: now,
+              lastReadSeq: conversation.lastSeq, lastDeliveredSeq: conversation.lastSeq },
+            $setOnInsert: { conversationId, userId },
+          },
+          { upsert: true },
+        );
+        await Conversation.updateOne({ _id: conversationId }, { $addToSet: { participantIds: new Types.ObjectId(userId) } });
+      }
+      await broadcastUpdate(conversation._id);
+      return this.get(actorId, conversationId);
+    },
+
+    /** Admins remove anyone; anyone may remove themselves (leave). */
+    async removeMember(actorId: string, conversationId: string, userId: string): Promise<void> {
+      const { conversation, member } = await store.requireMember(conversationId, actorId);
+      if (conversation.type !== 'group') throw chatErrors.notGroup();
+      if (actorId !== userId && member.role !== 'admin') throw chatErrors.notGroupAdmin();
+      const now = clock();
+      const changeSeq = await store.nextChangeSeq();
+      const removed = await Member.findOneAndUpdate(
+        { _id: memberKey(conversationId, userId), leftAt: null },
+        { $set: { leftAt: now, changeSeq, changedAt: now } },
+        { new: true },
+      ).lean<MemberDoc>();
+      if (!removed) throw errors.notFound('Participant');
+      await Conversation.updateOne({ _id: conversationId }, { $pull: { participantIds: new Types.ObjectId(userId) } });
+      // The removed user's sockets stop getting typing for this conversation on every process.
+      notifier.io.in(userRoom(userId)).socketsLeave(conversationRoom(conversationId));
+      await broadcastUpdate(conversation._id, [userId]);
+    },
+
+    async setRole(actorId: string, conversationId: string, userId: string, role: MemberRole): Promise<ConversationView> {
+      const { conversation, member } = await store.requireMember(conversationId, actorId);
+      if (conversation.type !== 'group') throw chatErrors.notGroup();
+      if (member.role !== 'admin') throw chatErrors.notGroupAdmin();
+      const changeSeq = await store.nextChangeSeq();
+      const updated = await Member.updateOne({ _id: memberKey(conversationId, userId), leftAt: null }, { $set: { role, changeSeq, changedAt: clock() } });
+      if (updated.matchedCount === 0) throw errors.notFound('Participant');
+      await broadcastUpdate(conversation._id);
+      return this.get(actorId, conversationId);
+    },
+
+    isParticipant: (conversationId: string, userId: string): Promise<boolean> => store.isMember(conversationId, userId),
+
+    /** Everyone who shares an active conversation with the user: who hears about their presence. */
+    async contactsOf(userId: string): Promise<string[]> {
+      const shared = await Conversation.find({ participantIds: new Types.ObjectId(userId) }, { participantIds: 1 }).lean<ConversationDoc[]>();
+      return [...new Set(shared.flatMap((c) => c.participantIds.map(String)))].filter((id) => id !== userId);
+    },
+  };
+}
+
+export type ConversationsService = ReturnType<typeof createConversationsService>;

@@ -1,0 +1,113 @@
+import { Types } from 'mongoose';
+import type { ChatConfig } from '../../platform/config';
+import { errors } from '../../platform/errors';
+import type { ChatModels, MessageDoc } from './chat.model';
+import { chatErrors } from './chat.errors';
+import { toMessageView, type MessageView } from './chat.mappers';
+import type { ChatStore, Notifier } from './chat.store';
+
+export interface MessageChangesDeps {
+  models: ChatModels;
+  store: ChatStore;
+  notifier: Notifier;
+  config: ChatConfig;
+  clock: () => Date;
+}
+
+/** Edits, soft deletes and reactions: each one takes a new change number so /sync carries it. */
+export function createMessageChangesService({ models, store, notifier, config, clock }: MessageChangesDeps) {
+  const { Conversation, Message } = models;
+
+  async function load(userId: string, messageId: string) {
+    if (!Types.ObjectId.isValid(messageId)) throw chatErrors.messageNotFound();
+    const message = await Message.findOne({ _id: messageId, seq: { $gt: 0 } }).lean<MessageDoc>();
+    if (!message) throw chatErrors.messageNotFound();
+    try {
+      const { conversation } = await store.requireMember(String(message.conversationId), userId);
+      return { message, conversation };
+    } catch {
+      // Someone else's message is not found, not forbidden: its existence is not leaked.
+      throw chatErrors.messageNotFound();
+    }
+  }
+
+  async function apply(
+    userId: string,
+    messageId: string,
+    guard: (message: MessageDoc) => Record<string, unknown> | null,
+    update: (now: Date) => Record<string, unknown>,
+  ): Promise<MessageView> {
+    const { message, conversation } = await load(userId, messageId);
+    const extraFilter = guard(message);
+    if (extraFilter === null) return toMessageView(message);
+    const now = clock();
+    const changeSeq = await store.nextChangeSeq();
+    const base = update(now);
+    const updated = await Message.findOneAndUpdate(
+      { _id: message._id, ...extraFilter },
+      { ...base, $max: { changeSeq } },
+      { new: true },
+    ).lean<MessageDoc>();
+    if (!updated) throw errors.conflict('The message changed meanwhile; reload it and try again');
+    const view = toMessageView(updated);
+    if (conversation.lastMessage && String(conversation.lastMessage.messageId) === String(updated._id)) {
+      const preview = updated.deletedAt ? '' : (updated.text ?? '').slice(0, 120) || `[${updated.type}]`;
+      await Conversation.updateOne({ _id: conversation._id, 'lastMessage.messageId': updated._id }, { $set: { 'lastMessage.preview': preview } });
+    }
+    notifier.toUsers(conversation.participantIds, 'chat:message_updated', view);
+    return view;
+  }
+
+  return {
+    edit(userId: string, messageId: string, text: string): Promise<MessageView> {
+      return apply(
+        userId,
+        messageId,
+        (message) => {
+          if (String(message.senderId) !== userId) throw chatErrors.notSender();
+          if (message.deletedAt) throw chatErrors.messageDeleted();
+          if (message.type !== 'text') throw errors.validation([{ field: 'text', message: 'Only text messages can be edited' }]);
+          if (clock().getTime() - new Date(message.createdAt).getTime() > config.editWindowSeconds * 1000) throw chatErrors.editWindowClosed();
+          return { deletedAt: null };
+        },
+        (now) => ({ $set: { text, editedAt: now } }),
+      );
+    },
+
+    /** Deleting twice answers the deleted message again; the text and files are wiped, not hidden. */
+    remove(userId: string, messageId: string): Promise<MessageView> {
+      return apply(
+        userId,
+        messageId,
+        (message) => {
+          if (String(message.senderId) !== userId) throw chatErrors.notSender();
+          return message.deletedAt ? null : { deletedAt: null };
+        },
+        (now) => ({ $set: { deletedAt: now, text: null, attachments: [], reactions: [] } }),
+      );
+    },
+
+    react(userId: string, messageId: string, emoji: string): Promise<MessageView> {
+      return apply(
+        userId,
+        messageId,
+        (message) => {
+          if (message.deletedAt) throw chatErrors.messageDeleted();
+          return message.reactions.some((r) => r.userId === userId && r.emoji === emoji) ? null : { deletedAt: null };
+        },
+        () => ({ $addToSet: { reactions: { userId, emoji } } }),
+      );
+    },
+
+    unreact(userId: string, messageId: string, emoji: string): Promise<MessageView> {
+      return apply(
+        userId,
+        messageId,
+        (message) => (message.reactions.some((r) => r.userId === userId && r.emoji === emoji) ? {} : null),
+        () => ({ $pull: { reactions: { userId, emoji } } }),
+      );
+    },
+  };
+}
+
+export type MessageChangesService = ReturnType<typeof createMessageChangesService>;

@@ -1,0 +1,79 @@
+import { Types } from 'mongoose';
+import { errors } from '../../platform/errors';
+import type { ChatModels, MemberDoc, MessageDoc } from './chat.model';
+import type { ChatStore, Notifier } from './chat.store';
+import { chatErrors } from './chat.errors';
+
+export type ReceiptKind = 'delivered' | 'read';
+
+export interface ReceiptState {
+  conversationId: string;
+  userId: string;
+  lastReadSeq: number;
+  lastDeliveredSeq: number;
+}
+
+export interface ReceiptsDeps {
+  models: ChatModels;
+  store: ChatStore;
+  notifier: Notifier;
+  clock: () => Date;
+}
+
+const state = (member: MemberDoc): ReceiptState => ({
+  conversationId: String(member.conversationId),
+  userId: String(member.userId),
+  lastReadSeq: member.lastReadSeq,
+  lastDeliveredSeq: member.lastDeliveredSeq,
+});
+
+/**
+ * Read and delivery positions only move forward: the update is conditional on the stored position
+ * being lower, so late or repeated receipts change nothing and emit nothing.
+ */
+export function createReceiptsService({ models, store, notifier, clock }: ReceiptsDeps) {
+  const { Member, Message } = models;
+
+  async function advance(kind: ReceiptKind, userId: string, conversationId: string, upTo: { seq?: number; messageId?: string }): Promise<ReceiptState> {
+    const { conversation, member } = await store.requireMember(conversationId, userId);
+    let seq = upTo.seq;
+    if (upTo.messageId !== undefined) {
+      const message = Types.ObjectId.isValid(upTo.messageId)
+        ? await Message.findOne({ _id: upTo.messageId, conversationId, seq: { $gt: 0 } }, { seq: 1 }).lean<MessageDoc>()
+        : null;
+      if (!message) throw errors.validation([{ field: 'messageId', message: 'messageId is not a message of this conversation' }]);
+      seq = message.seq;
+    }
+    if (seq === undefined) throw errors.validation([{ field: 'seq', message: 'Give seq or messageId' }]);
+    const target = Math.min(seq, conversation.lastSeq);
+    const field = kind === 'read' ? 'lastReadSeq' : 'lastDeliveredSeq';
+    if (member[field] >= target) return state(member);
+    const now = clock();
+    const changeSeq = await store.nextChangeSeq();
+    // $max keeps the positions monotonic under concurrent receipts; the document before the update
+    // says whether this call moved anything (and so whether to announce it).
+    const raise = kind === 'read' ? { lastReadSeq: target, lastDeliveredSeq: target, changeSeq } : { lastDeliveredSeq: target, changeSeq };
+    const before = await Member.findOneAndUpdate({ _id: member._id }, { $max: raise, $set: { changedAt: now } }, { new: false }).lean<MemberDoc>();
+    if (!before) throw chatErrors.conversationNotFound();
+    const updated: MemberDoc = {
+      ...before,
+      lastReadSeq: Math.max(before.lastReadSeq, kind === 'read' ? target : 0),
+      lastDeliveredSeq: Math.max(before.lastDeliveredSeq, target),
+    };
+    if (before[field] >= target) return state(updated);
+    notifier.toUsers(conversation.participantIds, 'chat:receipt', {
+      ...state(updated),
+      type: kind,
+      seq: target,
+      at: now.toISOString(),
+    });
+    return state(updated);
+  }
+
+  return {
+    markRead: (userId: string, conversationId: string, upTo: { seq?: number; messageId?: string }) => advance('read', userId, conversationId, upTo),
+    markDelivered: (userId: string, conversationId: string, seq: number) => advance('delivered', userId, conversationId, { seq }),
+  };
+}
+
+export type ReceiptsService = ReturnType<typeof createReceiptsService>;

@@ -1,0 +1,40 @@
+import type { Redis } from 'ioredis';
+import { errors } from '../../platform/errors';
+
+/**
+ * A fixed window per user, shared by every process through Redis, so a client cannot multiply its
+ * budget by spreading devices across processes. Without Redis (one process) the window is local.
+ * The REST route and the socket event both pass through it, since both call the same service.
+ */
+export function createSendRateLimit(options: { redis: Redis | null; keyPrefix: string; max: number; windowMs: number; clock: () => Date }) {
+  const local = new Map<string, { window: number; count: number }>();
+
+  async function count(userId: string, window: number): Promise<number> {
+    const redis = options.redis;
+    if (redis && redis.status === 'ready') {
+      const key = `${options.keyPrefix}chat:send:${userId}:${window}`;
+      try {
+        const [[, value]] = (await redis.multi().incr(key).pexpire(key, options.windowMs * 2).exec()) as [[Error | null, number]];
+        return value;
+      } catch {
+        // Redis trouble must not stop chat: fall back to the local window.
+      }
+    }
+    const entry = local.get(userId);
+    if (!entry || entry.window !== window) {
+      if (local.size > 50_000) local.clear();
+      local.set(userId, { window, count: 1 });
+      return 1;
+    }
+    entry.count += 1;
+    return entry.count;
+  }
+
+  return async function consume(userId: string): Promise<void> {
+    const now = options.clock().getTime();
+    const window = Math.floor(now / options.windowMs);
+    if ((await count(userId, window)) > options.max) {
+      throw errors.rateLimited(Math.max(1, Math.ceil(((window + 1) * options.windowMs - now) / 1000)));
+    }
+  };
+}

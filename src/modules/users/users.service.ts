@@ -1,0 +1,184 @@
+import { Types, type Model } from 'mongoose';
+import { errors } from '../../platform/errors';
+import type { FollowDoc, Preferences, UserDoc, BusinessProfile } from './user.model';
+import { toMe, toPublicProfile, type MeView, type PublicProfileView } from './users.mapper';
+
+export interface ProfilePatch {
+  name?: string;
+  phone?: string | null;
+  business?: Partial<Omit<BusinessProfile, 'logoUploadId'>>;
+}
+
+export interface PreferencesPatch {
+  language?: string;
+  timezone?: string;
+  notifications?: Preferences['notifications'];
+  quietHours?: Partial<Preferences['quietHours']>;
+}
+
+/** Turns a nested patch into $set paths so that fields the client did not send stay as they are. */
+function toSetPaths(prefix: string, patch: Record<string, unknown>, out: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === undefined) continue;
+    const path = `${prefix}.${key}`;
+    if (value !== null && typeof value === 'object' && !Array.isArray(value) && key !== 'notifications') {
+      toSetPaths(path, value as Record<string, unknown>, out);
+    } else {
+      out[path] = value;
+    }
+  }
+}
+
+const objectId = (id: string) => (Types.ObjectId.isValid(id) && /^[0-9a-f]{24}$/i.test(id) ? new Types.ObjectId(id) : null);
+
+/** The user with live follower/following counts (two indexed counts). */
+export async function withCounts(follows: Model<FollowDoc>, user: UserDoc): Promise<UserDoc> {
+  const [followersCount, followingCount] = await Promise.all([
+    follows.countDocuments({ followeeId: user._id }),
+    follows.countDocuments({ followerId: user._id }),
+  ]);
+  return { ...user, followersCount, followingCount };
+}
+
+export function createProfileService({ users, follows }: { users: Model<UserDoc>; follows: Model<FollowDoc> }) {
+  return {
+    async getMe(userId: string): Promise<MeView> {
+      const user = await users.findById(userId).lean();
+      if (!user) throw errors.notFound('User');
+      return toMe(await withCounts(follows, user));
+    },
+
+    async updateMe(userId: string, patch: ProfilePatch): Promise<MeView> {
+      const $set: Record<string, unknown> = {};
+      const $unset: Record<string, 1> = {};
+      if (patch.name !== undefined) $set.name = patch.name;
+      if (patch.phone === null) $unset.phone = 1;
+      else if (patch.phone !== undefined) $set.phone = patch.phone;
+      if (patch.business) {
+        const { categories, address, ...rest } = patch.business;
+        toSetPaths('business', rest, $set);
+        if (categories !== undefined) $set['business.categories'] = categories;
+        if (address) toSetPaths('business.address', address as Record<string, unknown>, $set);
+      }
+      const update: Record<string, unknown> = {};
+      if (Object.keys($set).length) update.$set = $set;
+      if (Object.keys($unset).length) update.$unset = $unset;
+      // updateOne then read: FerretDB 1.24 cannot project findAndModify, and the schema hides secrets.
+      if (Object.keys(update).length) await users.updateOne({ _id: userId, status: 'active' }, update);
+      const user = await users.findById(userId).lean();
+      if (!user) throw errors.notFound('User');
+      return toMe(user);
+    },
+
+    async updatePreferences(userId: string, patch: PreferencesPatch): Promise<MeView> {
+      const $set: Record<string, unknown> = {};
+      if (patch.language !== undefined) $set['preferences.language'] = patch.language;
+      if (patch.timezone !== undefined) $set['preferences.timezone'] = patch.timezone;
+      if (patch.quietHours) toSetPaths('preferences.quietHours', patch.quietHours, $set);
+      // Each category is replaced as a whole; categories not sent keep their channels.
+      for (const [category, channels] of Object.entries(patch.notifications ?? {})) {
+        $set[`preferences.notifications.${category}`] = channels;
+      }
+      if (Object.keys($set).length) await users.updateOne({ _id: userId, status: 'active' }, { $set });
+      const user = await users.findById(userId).lean();
+      if (!user) throw errors.notFound('User');
+      return toMe(user);
+    },
+  };
+}
+
+export type ProfileService = ReturnType<typeof createProfileService>;
+
+export interface FollowPage {
+  data: PublicProfileView[];
+  page: { nextCursor: string | null; limit: number };
+}
+
+const encodeCursor = (id: Types.ObjectId) => Buffer.from(String(id)).toString('base64url');
+function decodeCursor(cursor: string | undefined): Types.ObjectId | null {
+  if (!cursor) return null;
+  const id = objectId(Buffer.from(cursor, 'base64url').toString());
+  if (!id) throw errors.validation([{ field: 'cursor', message: 'cursor is not valid' }]);
+  return id;
+}
+
+export function createFollowService({ users, follows }: { users: Model<UserDoc>; follows: Model<FollowDoc> }) {
+  async function findActive(id: string) {
+    const oid = objectId(id);
+    if (!oid) return null;
+    return users.findOne({ _id: oid, status: 'active' }).lean();
+  }
+
+  /**
+   * Stored counts are recomputed from the follow edges rather than $inc'ed: FerretDB 1.24 loses
+   * concurrent $inc updates. Profiles read live counts (withCounts), so a stale stored value only
+   * shows in sign-in responses until the next follow or unfollow.
+   */
+  async function storeCounts(followeeId: Types.ObjectId, followerId: Types.ObjectId): Promise<void> {
+    const [followers, following] = await Promise.all([
+      follows.countDocuments({ followeeId }),
+      follows.countDocuments({ followerId }),
+    ]);
+    await users.updateOne({ _id: followeeId }, { $set: { followersCount: followers } });
+    await users.updateOne({ _id: followerId }, { $set: { followingCount: following } });
+  }
+
+  async function page(filter: 'followers' | 'following', userId: string, limit: number, cursor?: string): Promise<FollowPage> {
+    const user = await findActive(userId);
+    if (!user) throw errors.notFound('User');
+    const after = decodeCursor(cursor);
+    const key = filter === 'followers' ? 'followeeId' : 'followerId';
+    const other = filter === 'followers' ? 'followerId' : 'followeeId';
+    const query: Record<string, unknown> = { [key]: user._id };
+    if (after) query._id = { $lt: after };
+    const rows = await follows.find(query).sort({ _id: -1 }).limit(limit + 1).lean();
+    const pageRows = rows.slice(0, limit);
+    const ids = pageRows.map((row) => row[other]);
+    const people = await users.find({ _id: { $in: ids }, status: 'active' }).lean();
+    const byId = new Map(people.map((p) => [String(p._id), p]));
+    const data = ids.flatMap((id) => {
+      const person = byId.get(String(id));
+      return person ? [toPublicProfile(person)] : [];
+    });
+    const last = pageRows[pageRows.length - 1];
+    return { data, page: { nextCursor: rows.length > limit && last ? encodeCursor(last._id) : null, limit } };
+  }
+
+  return {
+    async publicProfile(id: string): Promise<PublicProfileView> {
+      const user = await findActive(id);
+      if (!user) throw errors.notFound('User');
+      return toPublicProfile(await withCounts(follows, user));
+    },
+
+    /** Idempotent: the unique (follower, followee) index decides; counters move only on a real change. */
+    async follow(followerId: string, followeeId: string): Promise<{ following: true }> {
+      const target = await findActive(followeeId);
+      if (!target) throw errors.notFound('User');
+      if (String(target._id) === followerId) {
+        throw errors.validation([{ field: 'id', message: 'You cannot follow yourself' }]);
+      }
+      try {
+        await follows.create({ followerId: new Types.ObjectId(followerId), followeeId: target._id });
+      } catch (err) {
+        if ((err as { code?: number }).code === 11000) return { following: true };
+        throw err;
+      }
+      await storeCounts(target._id, new Types.ObjectId(followerId));
+      return { following: true };
+    },
+
+    async unfollow(followerId: string, followeeId: string): Promise<{ following: false }> {
+      const target = objectId(followeeId);
+      if (!target) throw errors.notFound('User');
+      const removed = await follows.deleteOne({ followerId: new Types.ObjectId(followerId), followeeId: target });
+      if (removed.deletedCount === 1) await storeCounts(target, new Types.ObjectId(followerId));
+      return { following: false };
+    },
+
+    followers: (userId: string, limit: number, cursor?: string) => page('followers', userId, limit, cursor),
+    following: (userId: string, limit: number, cursor?: string) => page('following', userId, limit, cursor),
+  };
+}
+
+export type FollowService = ReturnType<typeof createFollowService>;

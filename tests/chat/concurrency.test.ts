@@ -1,0 +1,66 @@
+import { startTestServer, type TestServer } from '../helpers/server';
+import { bearer, type TestUser } from '../helpers/users';
+import { CHAT_TEST_ENV, clientId, directConversation, users } from './chat-helpers';
+
+describe('chat under concurrent writers', () => {
+  let app: TestServer;
+  let alice: TestUser;
+  let bob: TestUser;
+  let conversationId: string;
+
+  beforeAll(async () => {
+    app = await startTestServer({ env: CHAT_TEST_ENV });
+    [alice, bob] = (await users(app, 2)) as [TestUser, TestUser];
+    conversationId = await directConversation(app, alice, bob);
+  });
+  afterAll(() => app.close());
+
+  it('gives every message of many sent at once its own sequence number, with no gap and none lost', async () => {
+    const count = 24;
+    const sent = await Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        app.api
+          .post(`/api/chat/conversations/${conversationId}/messages`)
+          .set('Authorization', bearer(i % 2 ? alice : bob))
+          .send({ clientMessageId: clientId(`c${i}`), text: `concurrent ${i}` }),
+      ),
+    );
+    for (const res of sent) expect(res.status).toBe(201);
+    const seqs = sent.map((res) => res.body.data.seq as number).sort((a, b) => a - b);
+    expect(seqs).toEqual(Array.from({ length: count }, (_, i) => i + 1));
+
+    const listed = await app.api
+      .get(`/api/chat/conversations/${conversationId}/messages?limit=100&direction=forward`)
+      .set('Authorization', bearer(bob))
+      .expect(200);
+    expect(listed.body.data.map((m: { seq: number }) => m.seq)).toEqual(seqs);
+    const conversation = await app.api.get(`/api/chat/conversations/${conversationId}`).set('Authorization', bearer(bob)).expect(200);
+    expect(conversation.body.data.lastMessage.seq).toBe(count);
+  });
+
+  it('hands /sync every change of a concurrent burst exactly once', async () => {
+    const before = await app.api.get('/api/chat/sync').set('Authorization', bearer(bob)).expect(200);
+    const cursor: string = before.body.data.nextCursor;
+    const count = 16;
+    await Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        app.api
+          .post(`/api/chat/conversations/${conversationId}/messages`)
+          .set('Authorization', bearer(alice))
+          .send({ clientMessageId: clientId(`s${i}`), text: `burst ${i}` })
+          .expect(201),
+      ),
+    );
+    const texts: string[] = [];
+    let next = cursor;
+    for (let page = 0; page < 20; page += 1) {
+      const res = await app.api.get(`/api/chat/sync?since=${encodeURIComponent(next)}&limit=5`).set('Authorization', bearer(bob)).expect(200);
+      for (const message of res.body.data.messages as { text: string }[]) {
+        if (message.text.startsWith('burst')) texts.push(message.text);
+      }
+      next = res.body.data.nextCursor;
+      if (!res.body.data.hasMore) break;
+    }
+    expect(texts.sort()).toEqual(Array.from({ length: count }, (_, i) => `burst ${i}`).sort());
+  });
+});
