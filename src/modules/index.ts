@@ -21,7 +21,7 @@ export function createModules(base: Omit<ModuleDeps, 'auth'>): AppModule[] {
   const authModule = createAuthModule(base);
   const deps: ModuleDeps = { ...base, auth: { requireAuth: authModule.requireAuth, requireRole: authModule.requireRole } };
   // Chat and uploads need each other (attachments / participant checks): bound late, called only after both exist.
-  const chat = createChatModule({ ...deps, attachments: { attach: (ids, ownerId, conversationId) => uploads.attach(ids, ownerId, conversationId) } });
+  const chat = createChatModule({ ...deps, attachments: { attach: (ids, ownerId, conversationId, kind) => uploads.attach(ids, ownerId, conversationId, kind) } });
   const uploads = createUploadsModule({ ctx: deps.ctx, requireAuth: deps.auth.requireAuth, isParticipant: chat.isParticipant });
   return [createSystemModule(deps), authModule, createUsersModule(deps), uploads, chat];
 }

@@ -43,4 +43,25 @@ describe('messages with attachments (chat + uploads)', () => {
     const listed = await app.api.get(`/api/chat/conversations/${conversationId}/messages`).set('Authorization', bearer(bob)).expect(200);
     expect(listed.body.data.every((m: { senderId: string }) => m.senderId === alice.id)).toBe(true);
   });
+
+  it('refuses an upload of another kind than the message type and leaves the upload untouched', async () => {
+    const upload = await uploadFile(app, alice.accessToken, 'image', await makeImage(20, 20, 'png'), 'photo.png');
+    expect(upload.status).toBe(201);
+    const uploadId = upload.body.data.id as string;
+    const wrongKind = await send(alice, { clientMessageId: clientId(), type: 'voice', attachmentIds: [uploadId] });
+    expect(wrongKind.status).toBe(400);
+    expect(wrongKind.body.error.details).toEqual([{ field: 'attachmentIds', message: 'Every attachment of a voice message must be a voice upload' }]);
+    // Not marked as sent: the other participant cannot fetch it and the owner may still delete it.
+    const fetched = await app.api.get(`/api/upload/${uploadId}`).set('Authorization', bearer(bob));
+    expect(fetched.status).toBe(404);
+    await app.api.delete(`/api/upload/${uploadId}`).set('Authorization', bearer(alice)).expect(204);
+  });
+
+  it('carries the file name a document message needs', async () => {
+    const pdf = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
+    const upload = await uploadFile(app, alice.accessToken, 'document', pdf, 'Invoice 42.pdf');
+    expect(upload.status).toBe(201);
+    const sent = await send(alice, { clientMessageId: clientId(), type: 'document', attachmentIds: [upload.body.data.id] }).expect(201);
+    expect(sent.body.data.attachments[0]).toMatchObject({ kind: 'document', mimeType: 'application/pdf', fileName: upload.body.data.fileName });
+  });
 });

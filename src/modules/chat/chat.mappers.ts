@@ -37,9 +37,9 @@ export function toMessageView(doc: MessageDoc): MessageView {
     attachments: deleted
       ? []
       : (doc.attachments ?? []).map((a) => {
-          const { uploadId, kind, mimeType, size, width, height, durationMs, thumbnailUrl, url } = a;
+          const { uploadId, kind, mimeType, size, width, height, durationMs, thumbnailUrl, fileName, url } = a;
           return Object.fromEntries(
-            Object.entries({ uploadId, kind, mimeType, size, width, height, durationMs, thumbnailUrl, url }).filter(
+            Object.entries({ uploadId, kind, mimeType, size, width, height, durationMs, thumbnailUrl, fileName, url }).filter(
               ([, v]) => v !== undefined && v !== null,
             ),
           ) as unknown as MessageDoc['attachments'][number];

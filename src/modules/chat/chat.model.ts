@@ -14,6 +14,8 @@ export interface Attachment {
   height?: number;
   durationMs?: number;
   thumbnailUrl?: string;
+  /** The uploader's cleaned file name, for documents' labels. */
+  fileName?: string;
   url: string;
 }
 
@@ -100,6 +102,7 @@ const attachmentSchema = new Schema<Attachment>(
     height: Number,
     durationMs: Number,
     thumbnailUrl: String,
+    fileName: String,
     url: { type: String, required: true },
   },
   { _id: false },

@@ -7,7 +7,8 @@ import { decodeCursor, encodeCursor, isNonNegativeInt } from './cursor';
 import { isDuplicateKey, type ChatStore, type Notifier } from './chat.store';
 
 export interface AttachmentsPort {
-  attach(uploadIds: string[], ownerId: string, conversationId: string): Promise<Attachment[]>;
+  /** `kind` is the message type: every attachment must be an upload of that kind. */
+  attach(uploadIds: string[], ownerId: string, conversationId: string, kind: 'image' | 'document' | 'voice'): Promise<Attachment[]>;
 }
 
 export interface SendInput {
@@ -48,7 +49,9 @@ export function createMessagesService({ models, store, notifier, consumeSendBudg
     const ids = input.attachmentIds ?? [];
     if (ids.length && !attachments) throw chatErrors.attachmentsUnavailable();
     if (type === 'text' && !input.text?.trim()) throw errors.validation([{ field: 'text', message: 'A text message needs text' }]);
-    if (type === 'text' && ids.length) throw errors.validation([{ field: 'attachmentIds', message: 'A text message takes no attachments' }]);
+    if (ids.length && !ATTACHMENT_TYPES.includes(type)) {
+      throw errors.validation([{ field: 'attachmentIds', message: `A ${type} message takes no attachments` }]);
+    }
     if (ATTACHMENT_TYPES.includes(type) && !ids.length) {
       throw errors.validation([{ field: 'attachmentIds', message: `A ${type} message needs at least one attachment` }]);
     }
@@ -92,7 +95,7 @@ export function createMessagesService({ models, store, notifier, consumeSendBudg
     try {
       // Counted only once the claim is ours: a retry of a stored message is an answer, not a send.
       await consumeSendBudget(senderId);
-      const stored = input.attachmentIds?.length && attachments ? await attachments.attach(input.attachmentIds, senderId, conversationId) : [];
+      const stored = input.attachmentIds?.length && attachments ? await attachments.attach(input.attachmentIds, senderId, conversationId, type as 'image' | 'document' | 'voice') : [];
       const summary = { messageId: claim._id, senderId: claim.senderId, type, preview: preview(claim), createdAt: claim.createdAt };
       // The allocator is the one place a sequence number is handed out. Membership was checked just
       // before; a send racing a removal is ordered before it, as if it had arrived a moment earlier.

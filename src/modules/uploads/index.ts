@@ -5,13 +5,16 @@ import { createStorage } from '../../platform/storage';
 import { getUploadModel } from './uploads.model';
 import { createUploadsRouter } from './uploads.routes';
 import { createUploadsService } from './uploads.service';
-import type { Attachment, IsParticipant } from './uploads.types';
+import type { Attachment, IsParticipant, UploadKind } from './uploads.types';
 
 export type { Attachment, IsParticipant, UploadKind } from './uploads.types';
 
 export interface UploadsModule extends AppModule {
-  /** For chat: see UploadsService.attach. Throws NOT_FOUND unless every id is the owner's upload. */
-  attach(uploadIds: string[], ownerId: string, conversationId: string): Promise<Attachment[]>;
+  /**
+   * For chat: see UploadsService.attach. Throws NOT_FOUND unless every id is the owner's upload,
+   * and VALIDATION_FAILED when `kind` is given and an upload is of another kind.
+   */
+  attach(uploadIds: string[], ownerId: string, conversationId: string, kind?: UploadKind): Promise<Attachment[]>;
 }
 
 export function createUploadsModule(deps: {

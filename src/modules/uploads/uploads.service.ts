@@ -167,13 +167,17 @@ export function createUploadsService(deps: {
    * Called by chat when a message references uploads: only the uploader may attach a file, and the
    * conversation is recorded so its participants may fetch it.
    */
-  async function attach(uploadIds: string[], ownerId: string, conversationId: string): Promise<Attachment[]> {
+  async function attach(uploadIds: string[], ownerId: string, conversationId: string, kind?: UploadKind): Promise<Attachment[]> {
     const ids = [...new Set(uploadIds)];
     if (ids.length === 0) return [];
     if (!ids.every((id) => isValidObjectId(id))) throw notFound();
     const filter = { _id: { $in: ids }, ownerId };
-    const owned = await uploads.countDocuments(filter);
-    if (owned !== ids.length) throw notFound();
+    // Checked before anything is marked, so a refused message leaves every upload as it was.
+    const candidates = await uploads.find(filter, { kind: 1 }).lean<Pick<UploadDoc, '_id' | 'kind'>[]>();
+    if (candidates.length !== ids.length) throw notFound();
+    if (kind && candidates.some((doc) => doc.kind !== kind)) {
+      throw errors.validation([{ field: 'attachmentIds', message: `Every attachment of a ${kind} message must be a ${kind} upload` }]);
+    }
     await uploads.updateMany(filter, { $addToSet: { conversationIds: conversationId } });
     // Re-read: a concurrent delete between the two steps must not yield a dangling attachment.
     const docs = await uploads.find(filter).lean<UploadDoc[]>();
