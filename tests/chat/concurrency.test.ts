@@ -63,4 +63,28 @@ describe('chat under concurrent writers', () => {
     }
     expect(texts.sort()).toEqual(Array.from({ length: count }, (_, i) => `burst ${i}`).sort());
   });
+
+  it('keeps every reaction when both participants react to one message at the same moment', async () => {
+    const sent = await app.api
+      .post(`/api/chat/conversations/${conversationId}/messages`)
+      .set('Authorization', bearer(alice))
+      .send({ clientMessageId: clientId('react'), text: 'react to me' })
+      .expect(201);
+    const id = sent.body.data.id as string;
+    const emojis = ['👍', '🎉', '❤️', '🔥'];
+    const results = await Promise.all(
+      [alice, bob].flatMap((user) =>
+        emojis.map((emoji) => app.api.post(`/api/chat/messages/${id}/reactions`).set('Authorization', bearer(user)).send({ emoji })),
+      ),
+    );
+    for (const res of results) expect(res.status).toBe(200);
+    const listed = await app.api
+      .get(`/api/chat/conversations/${conversationId}/messages?limit=1`)
+      .set('Authorization', bearer(bob))
+      .expect(200);
+    const reactions = listed.body.data[0].reactions as { userId: string; emoji: string }[];
+    const expected = [alice, bob].flatMap((user) => emojis.map((emoji) => ({ userId: user.id, emoji })));
+    expect(reactions).toHaveLength(expected.length);
+    expect(reactions).toEqual(expect.arrayContaining(expected));
+  });
 });

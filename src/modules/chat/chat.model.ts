@@ -86,11 +86,39 @@ export interface MessageDoc {
   updatedAt: Date;
 }
 
+/**
+ * One document per (message, user, emoji): the source of truth for reactions. Inserting against
+ * the unique _id is exact under concurrency, where `$addToSet` on the message is not (FerretDB
+ * 1.24); the message's `reactions` array is a copy rebuilt from these documents.
+ */
+export interface ReactionDoc {
+  _id: string;
+  messageId: Types.ObjectId;
+  userId: string;
+  emoji: string;
+  at: Date;
+}
+
+export const reactionKey = (messageId: string | Types.ObjectId, userId: string, emoji: string) => `${String(messageId)}:${userId}:${emoji}`;
+
 export interface ChatModels {
   Conversation: Model<ConversationDoc>;
   Member: Model<MemberDoc>;
   Message: Model<MessageDoc>;
+  Reaction: Model<ReactionDoc>;
 }
+
+const reactionSchema = new Schema<ReactionDoc>(
+  {
+    _id: { type: String, required: true },
+    messageId: { type: Schema.Types.ObjectId, required: true },
+    userId: { type: String, required: true },
+    emoji: { type: String, required: true },
+    at: { type: Date, required: true },
+  },
+  { collection: 'chat_reactions', versionKey: false },
+);
+reactionSchema.index({ messageId: 1, at: 1 });
 
 const attachmentSchema = new Schema<Attachment>(
   {
@@ -185,6 +213,7 @@ export function getChatModels(mongo: Connection): ChatModels {
     Conversation: (mongo.models.ChatConversation as Model<ConversationDoc>) ?? mongo.model('ChatConversation', conversationSchema),
     Member: (mongo.models.ChatMember as Model<MemberDoc>) ?? mongo.model('ChatMember', memberSchema),
     Message: (mongo.models.ChatMessage as Model<MessageDoc>) ?? mongo.model('ChatMessage', messageSchema),
+    Reaction: (mongo.models.ChatReaction as Model<ReactionDoc>) ?? mongo.model('ChatReaction', reactionSchema),
   };
 }
 

@@ -1,10 +1,10 @@
 import { Types } from 'mongoose';
 import type { ChatConfig } from '../../platform/config';
 import { errors } from '../../platform/errors';
-import type { ChatModels, MessageDoc } from './chat.model';
+import { reactionKey, type ChatModels, type MessageDoc, type Reaction } from './chat.model';
 import { chatErrors } from './chat.errors';
 import { toMessageView, type MessageView } from './chat.mappers';
-import type { ChatStore, Notifier } from './chat.store';
+import { isDuplicateKey, type ChatStore, type Notifier } from './chat.store';
 
 export interface MessageChangesDeps {
   models: ChatModels;
@@ -16,7 +16,7 @@ export interface MessageChangesDeps {
 
 /** Edits, soft deletes and reactions: each one takes a new change number so /sync carries it. */
 export function createMessageChangesService({ models, store, notifier, config, clock }: MessageChangesDeps) {
-  const { Conversation, Message } = models;
+  const { Conversation, Message, Reaction: Reactions } = models;
 
   async function load(userId: string, messageId: string) {
     if (!Types.ObjectId.isValid(messageId)) throw chatErrors.messageNotFound();
@@ -58,6 +58,32 @@ export function createMessageChangesService({ models, store, notifier, config, c
     return view;
   }
 
+  const sameReactions = (a: Reaction[], b: Reaction[]) =>
+    a.length === b.length && a.every((r, i) => r.userId === b[i]?.userId && r.emoji === b[i]?.emoji);
+
+  const currentReactions = async (messageId: MessageDoc['_id']): Promise<Reaction[]> =>
+    (await Reactions.find({ messageId }).sort({ at: 1, _id: 1 }).lean()).map((r) => ({ userId: r.userId, emoji: r.emoji }));
+
+  /**
+   * Rebuilds the message's reaction list from the reaction documents. Every writer re-reads after
+   * its own write and writes again until the copy matches, so the last write to land is always
+   * followed by a check against the newest documents: concurrent reactions converge, none is lost.
+   */
+  async function publishReactions(message: MessageDoc, participantIds: Types.ObjectId[]): Promise<MessageView> {
+    const changeSeq = await store.nextChangeSeq();
+    let updated: MessageDoc | null = null;
+    for (let attempt = 0; attempt < 10; attempt += 1) {
+      const reactions = await currentReactions(message._id);
+      await Message.updateOne({ _id: message._id }, { $set: { reactions }, $max: { changeSeq } });
+      updated = await Message.findById(message._id).lean<MessageDoc>();
+      if (!updated) throw chatErrors.messageNotFound();
+      if (sameReactions(updated.reactions, await currentReactions(message._id))) break;
+    }
+    const view = toMessageView(updated as MessageDoc);
+    notifier.toUsers(participantIds, 'chat:message_updated', view);
+    return view;
+  }
+
   return {
     edit(userId: string, messageId: string, text: string): Promise<MessageView> {
       return apply(
@@ -84,28 +110,30 @@ export function createMessageChangesService({ models, store, notifier, config, c
           return message.deletedAt ? null : { deletedAt: null };
         },
         (now) => ({ $set: { deletedAt: now, text: null, attachments: [], reactions: [] } }),
-      );
+      ).then(async (view) => {
+        await Reactions.deleteMany({ messageId: new Types.ObjectId(messageId) });
+        return view;
+      });
     },
 
-    react(userId: string, messageId: string, emoji: string): Promise<MessageView> {
-      return apply(
-        userId,
-        messageId,
-        (message) => {
-          if (message.deletedAt) throw chatErrors.messageDeleted();
-          return message.reactions.some((r) => r.userId === userId && r.emoji === emoji) ? null : { deletedAt: null };
-        },
-        () => ({ $addToSet: { reactions: { userId, emoji } } }),
-      );
+    async react(userId: string, messageId: string, emoji: string): Promise<MessageView> {
+      const { message, conversation } = await load(userId, messageId);
+      if (message.deletedAt) throw chatErrors.messageDeleted();
+      try {
+        await Reactions.create({ _id: reactionKey(message._id, userId, emoji), messageId: message._id, userId, emoji, at: clock() });
+      } catch (err) {
+        // Already there: reacting twice changes nothing and announces nothing.
+        if (isDuplicateKey(err)) return toMessageView(message);
+        throw err;
+      }
+      return publishReactions(message, conversation.participantIds);
     },
 
-    unreact(userId: string, messageId: string, emoji: string): Promise<MessageView> {
-      return apply(
-        userId,
-        messageId,
-        (message) => (message.reactions.some((r) => r.userId === userId && r.emoji === emoji) ? {} : null),
-        () => ({ $pull: { reactions: { userId, emoji } } }),
-      );
+    async unreact(userId: string, messageId: string, emoji: string): Promise<MessageView> {
+      const { message, conversation } = await load(userId, messageId);
+      const removed = await Reactions.deleteOne({ _id: reactionKey(message._id, userId, emoji) });
+      if (removed.deletedCount === 0) return toMessageView(message);
+      return publishReactions(message, conversation.participantIds);
     },
   };
 }
