@@ -1,15 +1,18 @@
 import express from 'express';
 import request from 'supertest';
 import { startTestServer, type TestServer } from '../helpers/server';
+import { bearer, createUser, type TestUser } from '../helpers/users';
 import { errorHandler } from '../../src/platform/http/error-handler';
 import { requestId } from '../../src/platform/http/request-id';
 import { createLogger } from '../../src/platform/logger';
 
 describe('the HTTP platform', () => {
   let app: TestServer;
+  let admin: TestUser;
 
   beforeAll(async () => {
     app = await startTestServer({ env: { CORS_ORIGINS: 'https://admin.example.com', JSON_BODY_LIMIT: '1kb' } });
+    admin = await createUser(app, { role: 'admin' });
   });
   afterAll(() => app.close());
 
@@ -74,7 +77,7 @@ describe('the HTTP platform', () => {
   });
 
   it('serves Prometheus metrics with the HTTP histogram labelled by route template', async () => {
-    await app.api.get('/api/system/stats').expect(200);
+    await app.api.get('/api/system/stats').set('Authorization', bearer(admin)).expect(200);
     const res = await app.api.get('/metrics').expect(200);
     expect(res.headers['content-type']).toMatch(/text\/plain/);
     expect(res.text).toContain('process_cpu_user_seconds_total');
@@ -82,8 +85,15 @@ describe('the HTTP platform', () => {
     expect(res.text).toContain('socketio_connected_sockets');
   });
 
-  it('reports process statistics', async () => {
-    const res = await app.api.get('/api/system/stats').expect(200);
+  it('reports process statistics to admins only', async () => {
+    const anonymous = await app.api.get('/api/system/stats');
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.body.error.code).toBe('UNAUTHENTICATED');
+    const member = await createUser(app);
+    const forbidden = await app.api.get('/api/system/stats').set('Authorization', bearer(member));
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.body.error.code).toBe('FORBIDDEN');
+    const res = await app.api.get('/api/system/stats').set('Authorization', bearer(admin)).expect(200);
     expect(res.body.data).toMatchObject({
       uptimeSeconds: expect.any(Number),
       memory: { rssBytes: expect.any(Number) },

@@ -15,14 +15,17 @@ describe('rate limiting through the shared Redis store', () => {
     await first.close();
   });
 
+  // Any /api path counts against the budget; an unmatched one keeps this test free of other modules.
+  const PATH = '/api/rate-limit-probe';
+
   it('answers 429 RATE_LIMITED with Retry-After and RateLimit headers once the budget is spent, across processes', async () => {
-    const ok1 = await first.api.get('/api/system/stats').expect(200);
+    const ok1 = await first.api.get(PATH).expect(404);
     expect(ok1.headers['ratelimit-policy']).toBe('3;w=60');
     expect(ok1.headers.ratelimit).toMatch(/limit=3, remaining=2/);
-    await second.api.get('/api/system/stats').expect(200);
-    await first.api.get('/api/system/stats').expect(200);
+    await second.api.get(PATH).expect(404);
+    await first.api.get(PATH).expect(404);
     // The fourth request hits the other process: the budget is shared through Redis.
-    const limited = await second.api.get('/api/system/stats');
+    const limited = await second.api.get(PATH);
     expect(limited.status).toBe(429);
     expect(limited.body.error.code).toBe('RATE_LIMITED');
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);

@@ -1,8 +1,9 @@
+import type { RequestHandler } from 'express';
 import { createModuleRouter } from '../../platform/http/router';
 import { AppError, errorBody } from '../../platform/errors';
 import type { SystemService } from './system.service';
 
-export function createSystemRouter(service: SystemService) {
+export function createSystemRouter(service: SystemService, adminOnly: RequestHandler) {
   const routes = createModuleRouter('/api/system');
 
   // Liveness: no I/O, so a slow database never gets a healthy process restarted.
@@ -26,7 +27,8 @@ export function createSystemRouter(service: SystemService) {
     res.json({ data: readiness });
   });
 
-  routes.get('/stats', (_req, res) => {
+  // Process internals are for the admin dashboard, not for anyone who can reach the API.
+  routes.get('/stats', adminOnly, (_req, res) => {
     res.json({ data: service.stats() });
   });
 
