@@ -21,6 +21,7 @@ export interface Config {
   auth: {
     bcryptCost: number;
     refreshTtlDays: number;
+    refreshReuseGraceSeconds: number;
     emailTokenTtlHours: number;
     resetTokenTtlMinutes: number;
     maxFailedLogins: number;
@@ -177,6 +178,7 @@ export function loadConfig(env: Env = process.env): Config {
     auth: {
       bcryptCost: read.int('BCRYPT_COST', 12, 4, 15),
       refreshTtlDays: read.int('REFRESH_TOKEN_TTL_DAYS', 60, 1, 365),
+      refreshReuseGraceSeconds: read.int('REFRESH_REUSE_GRACE_SECONDS', 10, 0, 120),
       emailTokenTtlHours: read.int('EMAIL_TOKEN_TTL_HOURS', 24, 1, 720),
       resetTokenTtlMinutes: read.int('RESET_TOKEN_TTL_MINUTES', 60, 5, 1_440),
       maxFailedLogins: read.int('LOGIN_MAX_FAILURES', 5, 1, 100),

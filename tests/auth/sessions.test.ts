@@ -5,9 +5,11 @@ import { createUser } from '../helpers/users';
 
 describe('refresh-token rotation, theft detection and sign-out', () => {
   let app: TestServer;
+  // A one-second grace keeps "reuse after the grace" quick to reach in these tests.
   beforeAll(async () => {
-    app = await startTestServer();
+    app = await startTestServer({ env: { REFRESH_REUSE_GRACE_SECONDS: '1' } });
   });
+  const pastTheGrace = () => new Promise((resolve) => setTimeout(resolve, 1_100));
   afterAll(() => app.close());
 
   const refresh = (refreshToken: string) => app.api.post('/api/auth/refresh').send({ refreshToken });
@@ -17,6 +19,7 @@ describe('refresh-token rotation, theft detection and sign-out', () => {
     const user = await createUser(app);
     const first = await refresh(user.refreshToken).expect(200);
     const second = await refresh(first.body.data.refreshToken).expect(200);
+    await pastTheGrace();
     // An attacker replays the original token.
     const reuse = await refresh(user.refreshToken).expect(401);
     expect(reuse.body.error.code).toBe('UNAUTHENTICATED');
@@ -28,15 +31,31 @@ describe('refresh-token rotation, theft detection and sign-out', () => {
     await me(other.body.data.accessToken).expect(200);
   });
 
-  it('of concurrent refreshes with the same token exactly one succeeds', async () => {
+  it('answers a replay within the grace with 409 and no tokens, and treats one after it as theft', async () => {
+    const user = await createUser(app);
+    const first = await refresh(user.refreshToken).expect(200);
+    const raced = await refresh(user.refreshToken).expect(409);
+    expect(raced.body.error.code).toBe('CONFLICT');
+    expect(raced.body.data).toBeUndefined();
+    await me(first.body.data.accessToken).expect(200);
+    await pastTheGrace();
+    await refresh(user.refreshToken).expect(401);
+    await me(first.body.data.accessToken).expect(401);
+  });
+
+  it('of concurrent refreshes with the same token exactly one succeeds, and the sign-in survives', async () => {
     const user = await createUser(app);
     const results = await Promise.all(Array.from({ length: 8 }, () => refresh(user.refreshToken)));
     const statuses = results.map((r) => r.status).sort();
-    expect(statuses).toEqual([200, 401, 401, 401, 401, 401, 401, 401]);
-    for (const loser of results.filter((r) => r.status === 401)) expect(loser.body.error.code).toBe('UNAUTHENTICATED');
-    // The losers presented an already-used token: that is reuse, so the family is revoked too.
+    expect(statuses).toEqual([200, 409, 409, 409, 409, 409, 409, 409]);
+    for (const loser of results.filter((r) => r.status === 409)) {
+      expect(loser.body.error.code).toBe('CONFLICT');
+      expect(loser.body.data).toBeUndefined();
+    }
+    // Within the grace a race is a phone's own retry, not theft: the winner's tokens keep working.
     const winner = results.find((r) => r.status === 200);
-    await refresh(winner?.body.data.refreshToken).expect(401);
+    await me(winner?.body.data.accessToken).expect(200);
+    await refresh(winner?.body.data.refreshToken).expect(200);
   });
 
   it('refuses unknown, missing and malformed refresh tokens without changing anything', async () => {

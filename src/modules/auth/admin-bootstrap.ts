@@ -24,6 +24,7 @@ export function createSuperAdminTool(mongo: Connection, config: Config, clock: (
     users,
     accessTokens: createAccessTokens(config.jwt),
     refreshTtlDays: config.auth.refreshTtlDays,
+    refreshReuseGraceSeconds: config.auth.refreshReuseGraceSeconds,
     clock,
     logger,
   });

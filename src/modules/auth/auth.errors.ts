@@ -10,6 +10,8 @@ export const authErrors = {
     }),
   accountSuspended: () => new AppError('ACCOUNT_SUSPENDED', 'This account is suspended', 403),
   invalidRefreshToken: () => errors.unauthenticated('The refresh token is invalid, expired or revoked'),
+  refreshRaced: () =>
+    errors.conflict('This refresh token was just used by another request; use the tokens that request received'),
   sessionRevoked: () => errors.unauthenticated('This session has been signed out'),
   invalidOneTimeToken: () =>
     errors.validation([{ field: 'token', message: 'The link is invalid, already used or expired' }], 'The token is not valid'),

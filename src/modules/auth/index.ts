@@ -40,7 +40,7 @@ export function createAuthServices(ctx: AppContext, mailer: Mailer, onRevoked?: 
   const models = authModels(ctx.mongo);
   const passwords = createPasswords(config.auth.bcryptCost);
   const accessTokens = createAccessTokens(config.jwt);
-  const sessions = createSessionsService({ models, users, accessTokens, refreshTtlDays: config.auth.refreshTtlDays, clock, logger, onRevoked });
+  const sessions = createSessionsService({ models, users, accessTokens, refreshTtlDays: config.auth.refreshTtlDays, refreshReuseGraceSeconds: config.auth.refreshReuseGraceSeconds, clock, logger, onRevoked });
   const emailTokens = createEmailTokensService({ models, users, mailer, config, clock, logger });
   const auth = createAuthService({ users, loginFailures: models.loginFailures, passwords, sessions, emailTokens, config: config.auth, clock });
   const account = createAccountService({ users, passwords, sessions, emailTokens, clock });

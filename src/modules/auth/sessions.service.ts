@@ -25,13 +25,19 @@ export interface SessionsDeps {
   users: Model<UserDoc>;
   accessTokens: AccessTokens;
   refreshTtlDays: number;
+  /**
+   * A token used this recently is answered 409 instead of being treated as theft: two requests of
+   * one phone refreshing at once (or a retry after a lost response) must not sign the user out.
+   * The loser gets no tokens either way; after the grace, a reuse revokes the family.
+   */
+  refreshReuseGraceSeconds: number;
   clock: () => Date;
   logger: Logger;
   /** Told which sessions were just revoked, so live sockets of those sessions can be closed. */
   onRevoked?: (userId: string, sessionIds: string[]) => void;
 }
 
-export function createSessionsService({ models, users, accessTokens, refreshTtlDays, clock, logger, onRevoked }: SessionsDeps) {
+export function createSessionsService({ models, users, accessTokens, refreshTtlDays, refreshReuseGraceSeconds, clock, logger, onRevoked }: SessionsDeps) {
   const { sessions, refreshTokens } = models;
 
   async function issueRefresh(sessionId: Types.ObjectId, userId: Types.ObjectId, now: Date, expiresAt: Date) {
@@ -83,6 +89,8 @@ export function createSessionsService({ models, users, accessTokens, refreshTtlD
         await revokeSession(presentedDoc.sessionId, presentedDoc.userId, 'refresh_token_reuse');
         return authErrors.invalidRefreshToken();
       };
+      const justUsed = (usedAt: Date) => now.getTime() - new Date(usedAt).getTime() < refreshReuseGraceSeconds * 1000;
+      if (presentedDoc.usedAt && !presentedDoc.revokedAt && justUsed(presentedDoc.usedAt)) throw authErrors.refreshRaced();
       if (presentedDoc.usedAt || presentedDoc.revokedAt) throw await reuse();
       if (presentedDoc.expiresAt <= now) throw authErrors.invalidRefreshToken();
       const [session, user] = await Promise.all([
@@ -94,7 +102,12 @@ export function createSessionsService({ models, users, accessTokens, refreshTtlD
         await revokeSession(session._id, session.userId, 'account_inactive');
         throw user?.status === 'suspended' ? authErrors.accountSuspended() : authErrors.invalidRefreshToken();
       }
-      if (!(await claimOnce(models, hash, now, presentedDoc.expiresAt))) throw await reuse();
+      if (!(await claimOnce(models, hash, now, presentedDoc.expiresAt))) {
+        // Lost the race for this token: another request claimed it a moment ago (or it is reuse).
+        const claim = await models.claims.findById(hash).lean();
+        if (claim && justUsed(claim.claimedAt)) throw authErrors.refreshRaced();
+        throw await reuse();
+      }
       await refreshTokens.updateOne({ _id: presentedDoc._id }, { $set: { usedAt: now } });
       const expiresAt = new Date(now.getTime() + refreshTtlDays * 86_400_000);
       const refreshToken = await issueRefresh(session._id, user._id, now, expiresAt);
