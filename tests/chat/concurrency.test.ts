@@ -87,4 +87,23 @@ describe('chat under concurrent writers', () => {
     expect(reactions).toHaveLength(expected.length);
     expect(reactions).toEqual(expect.arrayContaining(expected));
   });
+
+  it('ends on the highest read position when one user sends many read receipts at once', async () => {
+    const [carol] = (await users(app, 1)) as [TestUser];
+    const fresh = await directConversation(app, bob, carol);
+    for (let i = 0; i < 12; i += 1) {
+      await app.api
+        .post(`/api/chat/conversations/${fresh}/messages`)
+        .set('Authorization', bearer(bob))
+        .send({ clientMessageId: clientId(`r${i}`), text: `to read ${i}` })
+        .expect(201);
+    }
+    await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        app.api.post(`/api/chat/conversations/${fresh}/read`).set('Authorization', bearer(carol)).send({ seq: i + 1 }).expect(200),
+      ),
+    );
+    const after = await app.api.get(`/api/chat/conversations/${fresh}`).set('Authorization', bearer(carol)).expect(200);
+    expect(after.body.data.unreadCount).toBe(0);
+  });
 });

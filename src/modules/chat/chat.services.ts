@@ -2,6 +2,7 @@ import type { Server as IoServer } from 'socket.io';
 import type { Model } from 'mongoose';
 import type { AppContext } from '../../platform/context';
 import { createSequenceAllocator } from '../../platform/sequences';
+import { createLocks } from '../../platform/locks';
 import { getChatModels } from './chat.model';
 import { createChatStore, createNotifier } from './chat.store';
 import { createConversationsService } from './conversations.service';
@@ -24,7 +25,7 @@ export interface ChatServiceDeps {
 export function createChatServices({ ctx, io, users, attachments }: ChatServiceDeps) {
   const { config, clock, logger } = ctx;
   const models = getChatModels(ctx.mongo);
-  const store = createChatStore(models, createSequenceAllocator(ctx.mongo));
+  const store = createChatStore(models, createSequenceAllocator(ctx.mongo), createLocks(ctx.mongo));
   const notifier = createNotifier(io);
   const conversations = createConversationsService({ models, store, notifier, users, config: config.chat, clock });
   const consumeSendBudget = createSendRateLimit({

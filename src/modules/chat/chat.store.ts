@@ -2,13 +2,12 @@ import { Types } from 'mongoose';
 import type { Server as IoServer } from 'socket.io';
 import { userRoom } from '../../platform/auth-context';
 import type { SequenceAllocator } from '../../platform/sequences';
+import type { Locks } from '../../platform/locks';
 import { memberKey, type ChatModels, type ConversationDoc, type MemberDoc } from './chat.model';
 import { chatErrors } from './chat.errors';
 
 const isDuplicateKey = (err: unknown) => (err as { code?: number } | null)?.code === 11000;
 export { isDuplicateKey };
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Persistence helpers every chat use case shares. Numbers come from the platform's sequence
@@ -16,41 +15,54 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * every participant change takes the next change number, which is what /sync pages by, and every
  * message takes the next number of its conversation (see docs/architecture.md, "Chat").
  */
-export function createChatStore(models: ChatModels, sequences: SequenceAllocator) {
+export function createChatStore(models: ChatModels, sequences: SequenceAllocator, locks: Locks) {
   const { Conversation, Member } = models;
 
   const nextChangeSeq = () => sequences.next('chat:change');
   const nextMessageSeq = (conversationId: string) => sequences.next(`chat:conversation:${conversationId}`);
 
   /**
-   * Moves the conversation's last-message summary forward to `seq`, never back. Without isolated
-   * updates a slower writer holding a lower number could overwrite a higher one, so each writer
-   * re-reads until it sees a value at least its own, and looks once more after a beat to repair a
-   * stale write that landed after its check.
+   * Moves the conversation's last-message summary forward to `seq`, never back. The read and the
+   * write happen under the conversation's lock: FerretDB does not isolate updates, and a writer
+   * holding a lower number must not land its summary over a higher one.
    */
-  async function advanceConversation(
+  function advanceConversation(
     conversationId: string,
     seq: number,
     fields: Pick<ConversationDoc, 'lastMessage' | 'lastActivityAt'>,
   ): Promise<ConversationDoc> {
-    let wrote = false;
-    let rechecked = false;
-    for (let attempt = 0; attempt < 20; attempt += 1) {
+    return locks.withLock(`chat:conversation:${conversationId}`, async () => {
       const current = await Conversation.findById(conversationId).lean<ConversationDoc>();
       if (!current) throw chatErrors.conversationNotFound();
-      if (current.lastSeq < seq) {
-        await Conversation.updateOne({ _id: conversationId }, { $set: { lastSeq: seq, ...fields } });
-        wrote = true;
-        rechecked = false;
-        continue;
-      }
-      if (!wrote || rechecked) return current;
-      rechecked = true;
-      await sleep(25);
-    }
-    const settled = await Conversation.findById(conversationId).lean<ConversationDoc>();
-    if (!settled) throw chatErrors.conversationNotFound();
-    return settled;
+      if (current.lastSeq >= seq) return current;
+      await Conversation.updateOne({ _id: conversationId }, { $set: { lastSeq: seq, ...fields } });
+      return { ...current, lastSeq: seq, ...fields };
+    });
+  }
+
+  /**
+   * Raises a member's read/delivered positions, never lowering them, under the member's lock
+   * (FerretDB does not isolate `$max`). `changeSeq` is recorded for /sync when anything moved.
+   * Nothing moves when `field` is given and already at or past its target.
+   */
+  function raiseMember(
+    memberId: string,
+    raise: { lastReadSeq?: number; lastDeliveredSeq?: number },
+    change: { changeSeq: number; at: Date } | null,
+    field?: 'lastReadSeq' | 'lastDeliveredSeq',
+  ): Promise<{ changed: boolean; doc: MemberDoc }> {
+    return locks.withLock(`chat:member:${memberId}`, async () => {
+      const current = await Member.findById(memberId).lean<MemberDoc>();
+      if (!current) throw chatErrors.conversationNotFound();
+      if (field && current[field] >= (raise[field] ?? 0)) return { changed: false, doc: current };
+      const next: Partial<MemberDoc> = {};
+      if (raise.lastReadSeq !== undefined && raise.lastReadSeq > current.lastReadSeq) next.lastReadSeq = raise.lastReadSeq;
+      if (raise.lastDeliveredSeq !== undefined && raise.lastDeliveredSeq > current.lastDeliveredSeq) next.lastDeliveredSeq = raise.lastDeliveredSeq;
+      if (Object.keys(next).length === 0) return { changed: false, doc: current };
+      if (change) Object.assign(next, { changeSeq: Math.max(current.changeSeq, change.changeSeq), changedAt: change.at });
+      await Member.updateOne({ _id: memberId }, { $set: next });
+      return { changed: true, doc: { ...current, ...next } };
+    });
   }
 
   /** The conversation and the caller's active membership; anything else is "not found", never "forbidden". */
@@ -78,7 +90,7 @@ export function createChatStore(models: ChatModels, sequences: SequenceAllocator
     return Member.find({ _id: { $in: keys }, leftAt: null }).lean<MemberDoc[]>();
   }
 
-  return { nextChangeSeq, nextMessageSeq, advanceConversation, requireMember, isMember, membersOf };
+  return { nextChangeSeq, nextMessageSeq, withLock: locks.withLock, advanceConversation, raiseMember, requireMember, isMember, membersOf };
 }
 
 export type ChatStore = ReturnType<typeof createChatStore>;

@@ -58,28 +58,22 @@ export function createMessageChangesService({ models, store, notifier, config, c
     return view;
   }
 
-  const sameReactions = (a: Reaction[], b: Reaction[]) =>
-    a.length === b.length && a.every((r, i) => r.userId === b[i]?.userId && r.emoji === b[i]?.emoji);
-
   const currentReactions = async (messageId: MessageDoc['_id']): Promise<Reaction[]> =>
     (await Reactions.find({ messageId }).sort({ at: 1, _id: 1 }).lean()).map((r) => ({ userId: r.userId, emoji: r.emoji }));
 
   /**
-   * Rebuilds the message's reaction list from the reaction documents. Every writer re-reads after
-   * its own write and writes again until the copy matches, so the last write to land is always
-   * followed by a check against the newest documents: concurrent reactions converge, none is lost.
+   * Rebuilds the message's reaction list from the reaction documents, under the message's lock so
+   * that a rebuild from an older read cannot land over a newer one (FerretDB does not isolate updates).
    */
   async function publishReactions(message: MessageDoc, participantIds: Types.ObjectId[]): Promise<MessageView> {
     const changeSeq = await store.nextChangeSeq();
-    let updated: MessageDoc | null = null;
-    for (let attempt = 0; attempt < 10; attempt += 1) {
+    const updated = await store.withLock(`chat:message:${String(message._id)}`, async () => {
       const reactions = await currentReactions(message._id);
       await Message.updateOne({ _id: message._id }, { $set: { reactions }, $max: { changeSeq } });
-      updated = await Message.findById(message._id).lean<MessageDoc>();
-      if (!updated) throw chatErrors.messageNotFound();
-      if (sameReactions(updated.reactions, await currentReactions(message._id))) break;
-    }
-    const view = toMessageView(updated as MessageDoc);
+      return Message.findById(message._id).lean<MessageDoc>();
+    });
+    if (!updated) throw chatErrors.messageNotFound();
+    const view = toMessageView(updated);
     notifier.toUsers(participantIds, 'chat:message_updated', view);
     return view;
   }

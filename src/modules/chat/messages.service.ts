@@ -42,7 +42,7 @@ const preview = (message: Pick<MessageDoc, 'type' | 'text' | 'deletedAt'>) =>
   message.deletedAt ? '' : message.text ? message.text.slice(0, 120) : `[${message.type}]`;
 
 export function createMessagesService({ models, store, notifier, consumeSendBudget, attachments, clock }: MessagesDeps) {
-  const { Member, Message } = models;
+  const { Message } = models;
 
   function checkShape(input: SendInput): MessageType {
     const type = input.type ?? (input.attachmentIds?.length ? 'image' : 'text');
@@ -104,7 +104,7 @@ export function createMessagesService({ models, store, notifier, consumeSendBudg
       const [message] = await Promise.all([
         Message.findOneAndUpdate({ _id: claim._id }, { $set: { seq, changeSeq, attachments: stored } }, { new: true }).lean<MessageDoc>(),
         // The sender has read and holds everything up to their own message.
-        Member.updateOne({ _id: memberKey(conversationId, senderId) }, { $max: { lastReadSeq: seq, lastDeliveredSeq: seq } }),
+        store.raiseMember(memberKey(conversationId, senderId), { lastReadSeq: seq, lastDeliveredSeq: seq }, null),
       ]);
       if (!message) throw errors.internal();
       return { conversation, message };

@@ -2,7 +2,6 @@ import { Types } from 'mongoose';
 import { errors } from '../../platform/errors';
 import type { ChatModels, MemberDoc, MessageDoc } from './chat.model';
 import type { ChatStore, Notifier } from './chat.store';
-import { chatErrors } from './chat.errors';
 
 export type ReceiptKind = 'delivered' | 'read';
 
@@ -28,11 +27,11 @@ const state = (member: MemberDoc): ReceiptState => ({
 });
 
 /**
- * Read and delivery positions only move forward: the update is conditional on the stored position
- * being lower, so late or repeated receipts change nothing and emit nothing.
+ * Read and delivery positions only move forward (store.raiseMember), so late or repeated receipts
+ * change nothing and emit nothing.
  */
 export function createReceiptsService({ models, store, notifier, clock }: ReceiptsDeps) {
-  const { Member, Message } = models;
+  const { Message } = models;
 
   async function advance(kind: ReceiptKind, userId: string, conversationId: string, upTo: { seq?: number; messageId?: string }): Promise<ReceiptState> {
     const { conversation, member } = await store.requireMember(conversationId, userId);
@@ -50,17 +49,10 @@ export function createReceiptsService({ models, store, notifier, clock }: Receip
     if (member[field] >= target) return state(member);
     const now = clock();
     const changeSeq = await store.nextChangeSeq();
-    // $max keeps the positions monotonic under concurrent receipts; the document before the update
-    // says whether this call moved anything (and so whether to announce it).
-    const raise = kind === 'read' ? { lastReadSeq: target, lastDeliveredSeq: target, changeSeq } : { lastDeliveredSeq: target, changeSeq };
-    const before = await Member.findOneAndUpdate({ _id: member._id }, { $max: raise, $set: { changedAt: now } }, { new: false }).lean<MemberDoc>();
-    if (!before) throw chatErrors.conversationNotFound();
-    const updated: MemberDoc = {
-      ...before,
-      lastReadSeq: Math.max(before.lastReadSeq, kind === 'read' ? target : 0),
-      lastDeliveredSeq: Math.max(before.lastDeliveredSeq, target),
-    };
-    if (before[field] >= target) return state(updated);
+    const raise = kind === 'read' ? { lastReadSeq: target, lastDeliveredSeq: target } : { lastDeliveredSeq: target };
+    const moved = await store.raiseMember(String(member._id), raise, { changeSeq, at: now }, field);
+    const updated = moved.doc;
+    if (!moved.changed) return state(updated);
     notifier.toUsers(conversation.participantIds, 'chat:receipt', {
       ...state(updated),
       type: kind,
