@@ -50,7 +50,9 @@ export function createLocks(connection: Connection) {
       try {
         return await work();
       } finally {
-        await locks.deleteOne({ _id: key, owner }).catch(() => undefined);
+        // By `_id` alone: FerretDB serves only that filter without a scan. The lock is ours unless
+        // the work outlived its lease, which leaseMs is chosen to rule out.
+        await locks.deleteOne({ _id: key }).catch(() => undefined);
       }
     },
   };

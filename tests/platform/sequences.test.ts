@@ -24,6 +24,17 @@ describe('sequence allocation on the MongoDB-compatible server', () => {
     await sequences.next('gamma');
     await sequences.next('gamma');
     await app.ctx.mongo.collection('sequence_hints').updateOne({ _id: 'gamma' as never }, { $set: { value: 0 } });
-    expect(await sequences.next('gamma')).toBe(3);
+    // Another process, which has not seen the counter, starts from the lagging hint.
+    expect(await createSequenceAllocator(app.ctx.mongo).next('gamma')).toBe(3);
+    expect(await sequences.next('gamma')).toBe(4);
+  });
+
+  it('catches up when another process took many numbers since this one last looked', async () => {
+    const first = createSequenceAllocator(app.ctx.mongo);
+    const second = createSequenceAllocator(app.ctx.mongo);
+    for (let i = 1; i <= 3; i += 1) expect(await first.next('delta')).toBe(i);
+    for (let i = 4; i <= 40; i += 1) expect(await second.next('delta')).toBe(i);
+    expect(await first.next('delta')).toBe(41);
+    expect(await second.next('delta')).toBe(42);
   });
 });
