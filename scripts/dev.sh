@@ -6,7 +6,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
 ensure_node_modules
-eval "$(bash "$ROOT/scripts/services.sh" up)"
+# Assigned first so that a failing services.sh stops this script (set -e does not see inside eval).
+urls=$(bash "$ROOT/scripts/services.sh" up)
+eval "$urls"
 export MONGODB_URI POSTGRES_URL REDIS_URL
 # Development defaults; a .env file or the environment overrides them.
 export NODE_ENV="${NODE_ENV:-development}"

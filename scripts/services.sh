@@ -13,6 +13,11 @@ POSTGRES_DB="${POSTGRES_DB:-trade}"
 
 FERRET_DIR="$DATA_DIR/ferretdb"
 PG_DIR="$DATA_DIR/postgres"
+# As root, PostgreSQL runs as the postgres user, who may not be able to enter the checkout (a clone
+# inside a private 0700 folder, as mktemp makes): keep its cluster under its own home then.
+if [ "$(id -u)" -eq 0 ] && id postgres >/dev/null 2>&1 && ! runuser -u postgres -- test -x "$DATA_DIR/.." 2>/dev/null; then
+  PG_DIR="/var/lib/postgresql/trade-backend/$(printf '%s' "$ROOT" | sha1sum | cut -c1-12)"
+fi
 REDIS_DIR="$DATA_DIR/redis"
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
