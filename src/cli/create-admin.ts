@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import { loadConfig } from '../platform/config';
 import { createLogger } from '../platform/logger';
 import { connectMongo, syncIndexes } from '../platform/mongo';
-import { createSuperAdminTool } from '../modules/auth/admin-bootstrap';
+import { createSuperAdminTool } from '../modules/auth';
 
 const USAGE = `Usage: npm run create-admin -- --email <email> [--name <name>] [--role super_admin|admin] [--password-stdin]
 

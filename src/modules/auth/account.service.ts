@@ -1,5 +1,5 @@
 import type { Model } from 'mongoose';
-import type { UserDoc } from '../users/user.model';
+import type { UserDoc } from '../users';
 import { authErrors } from './auth.errors';
 import type { Passwords } from './passwords';
 import type { SessionsService } from './sessions.service';

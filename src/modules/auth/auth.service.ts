@@ -1,9 +1,7 @@
 import { Types, type Model } from 'mongoose';
 import type { Config } from '../../platform/config';
 import type { Role } from '../../platform/auth-context';
-import type { UserDoc } from '../users/user.model';
-import { normaliseEmail } from '../users/user.model';
-import { toMe, type MeView } from '../users/users.mapper';
+import { normaliseEmail, toMe, type MeView, type UserDoc } from '../users';
 import { authErrors } from './auth.errors';
 import type { AuthModels } from './auth.model';
 import type { Passwords } from './passwords';

@@ -18,7 +18,10 @@ import { createAuthGuards } from './auth.middleware';
 import { createAuthRouter } from './auth.routes';
 import { createAuthSweeper } from './sweeper';
 
+// The auth module's contract: guards and ownership checks for other modules, the module itself,
+// and the create-admin command's tool. Other modules import only from here.
 export { isOwnerOrAdmin, assertOwnerOrAdmin, ADMIN_ROLES } from './auth.middleware';
+export { createSuperAdminTool } from './admin-bootstrap';
 
 /** What other modules receive as ModuleDeps.auth. */
 export interface AuthGuards {

@@ -1,7 +1,7 @@
 import { Types, type Model } from 'mongoose';
 import type { AuthContext } from '../../platform/auth-context';
 import type { Logger } from '../../platform/logger';
-import type { UserDoc } from '../users/user.model';
+import type { UserDoc } from '../users';
 import { claimOnce, type AuthModels } from './auth.model';
 import { authErrors } from './auth.errors';
 import { hashToken, randomToken, type AccessTokens } from './tokens';

@@ -3,7 +3,7 @@ import jwt from 'jsonwebtoken';
 import type { Config } from '../../platform/config';
 import type { Role } from '../../platform/auth-context';
 import { errors } from '../../platform/errors';
-import { ROLES } from '../users/user.model';
+import { ROLES } from '../users';
 
 const ALGORITHM = 'HS256' as const;
 
