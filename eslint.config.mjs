@@ -1,6 +1,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import jest from 'eslint-plugin-jest';
+import boundaries from './eslint-rules/module-boundaries.mjs';
 
 export default tseslint.config(
   { ignores: ['dist/', 'coverage/', 'node_modules/', '.tools/', '.data/', 'tools/'] },
@@ -11,6 +12,12 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-console': 'error',
     },
+  },
+  {
+    // Modules import each other only through index.ts; platform imports no module (DESIGN.md).
+    files: ['src/**/*.ts'],
+    plugins: { local: boundaries },
+    rules: { 'local/module-boundaries': 'error' },
   },
   {
     files: ['tests/**/*.ts'],
