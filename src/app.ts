@@ -84,6 +84,6 @@ export function createApp(ctx: AppContext, options: AppOptions): Express {
   }
 
   app.use(notFound);
-  app.use(errorHandler(ctx.logger));
+  app.use(errorHandler(ctx.logger, ctx.metrics));
   return app;
 }

@@ -31,7 +31,7 @@ async function main(): Promise<void> {
     startedAt: new Date(),
   };
   const server = await createServer(ctx, connections);
-  installShutdownHandlers(logger, () => server.close());
+  installShutdownHandlers(logger, () => server.close(), (source) => ctx.metrics.unhandledErrors.inc({ source }));
   const port = await server.listen(config.port, config.host);
   logger.info(`Listening on http://${config.host}:${port}`, { port, env: config.nodeEnv });
 }

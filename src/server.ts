@@ -24,7 +24,15 @@ export interface RunningServer {
 
 export async function createServer(ctx: AppContext, connections: Connections): Promise<RunningServer> {
   let shuttingDown = false;
-  const httpServer = http.createServer();
+  // One request listener, registered before Socket.io attaches: engine.io then wraps it and answers
+  // /socket.io/ itself, passing every other request to Express. (Adding Express as a second
+  // listener afterwards made both answer a long-polling request, and the second write crashed.)
+  let app: Express | undefined;
+  const httpServer = http.createServer((req, res) => {
+    if (app) return app(req, res);
+    res.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '1' });
+    res.end(JSON.stringify({ error: { code: 'SERVICE_UNAVAILABLE', message: 'Starting up, try again shortly' } }));
+  });
   // Slowloris protection comes from the headers deadline; the whole-request deadline is long
   // enough for a 20 MB upload over slow mobile data. Keep-alive outlasts load balancers' 60 s.
   httpServer.headersTimeout = 20_000;
@@ -59,12 +67,12 @@ export async function createServer(ctx: AppContext, connections: Connections): P
     for (const module of modules) module.onSocket?.(socket);
   });
 
-  const app = createApp(ctx, { modules, openApiDocument: await loadOpenApiDocument() });
-  httpServer.on('request', app);
+  const builtApp = createApp(ctx, { modules, openApiDocument: await loadOpenApiDocument() });
+  app = builtApp;
   for (const module of modules) await module.start?.();
 
   return {
-    app,
+    app: builtApp,
     httpServer,
     io,
     modules,

@@ -1,4 +1,4 @@
-import { Registry, Histogram, Gauge, collectDefaultMetrics } from 'prom-client';
+import { Registry, Histogram, Gauge, Counter, collectDefaultMetrics } from 'prom-client';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 
 /**
@@ -9,6 +9,13 @@ export interface Metrics {
   registry: Registry;
   httpDuration: Histogram<'method' | 'route' | 'status'>;
   connectedSockets: Gauge;
+  /** Failures nobody expected: a 500 answer, an INTERNAL ack, or a rejection no code caught. */
+  unhandledErrors: Counter<'source'>;
+  domainEventsPublished: Counter<'event'>;
+  /** A subscriber that threw or rejected; the publisher never sees it (src/platform/events.ts). */
+  domainEventHandlerFailures: Counter<'event'>;
+  /** Job attempts by outcome: completed, retrying (will run again) or failed (in the failed set). */
+  jobAttempts: Counter<'queue' | 'outcome'>;
   requestCounts: { total: number; byStatusClass: Record<string, number> };
   eventLoop: IntervalHistogram;
   stop(): void;
@@ -29,12 +36,40 @@ export function createMetrics(): Metrics {
     help: 'Socket.io connections open on this process',
     registers: [registry],
   });
+  const unhandledErrors = new Counter({
+    name: 'unhandled_errors_total',
+    help: 'Unexpected errors by where they surfaced: request, socket, rejection or exception (the process keeps serving)',
+    labelNames: ['source'] as const,
+    registers: [registry],
+  });
+  const domainEventsPublished = new Counter({
+    name: 'domain_events_published_total',
+    help: 'Domain events published on this process',
+    labelNames: ['event'] as const,
+    registers: [registry],
+  });
+  const domainEventHandlerFailures = new Counter({
+    name: 'domain_event_handler_failures_total',
+    help: 'Domain event subscribers that threw or rejected',
+    labelNames: ['event'] as const,
+    registers: [registry],
+  });
+  const jobAttempts = new Counter({
+    name: 'job_attempts_total',
+    help: 'Background job attempts by queue and outcome (completed, retrying, failed)',
+    labelNames: ['queue', 'outcome'] as const,
+    registers: [registry],
+  });
   const eventLoop = monitorEventLoopDelay({ resolution: 20 });
   eventLoop.enable();
   return {
     registry,
     httpDuration,
     connectedSockets,
+    unhandledErrors,
+    domainEventsPublished,
+    domainEventHandlerFailures,
+    jobAttempts,
     requestCounts: { total: 0, byStatusClass: {} },
     eventLoop,
     stop: () => eventLoop.disable(),

@@ -2,9 +2,13 @@ import type { Logger } from './logger';
 
 /**
  * Wires SIGTERM/SIGINT and fatal errors to one graceful shutdown. A second signal while shutting
- * down forces the exit. An unhandled rejection or exception is logged and shuts down with code 1.
+ * down forces the exit. An unhandled rejection or exception is logged and counted, never fatal.
  */
-export function installShutdownHandlers(logger: Logger, shutdown: () => Promise<void>): void {
+export function installShutdownHandlers(
+  logger: Logger,
+  shutdown: () => Promise<void>,
+  onUnexpected?: (source: 'rejection' | 'exception') => void,
+): void {
   let exitingSince = 0;
   const run = (code: number) => {
     if (exitingSince) {
@@ -25,12 +29,15 @@ export function installShutdownHandlers(logger: Logger, shutdown: () => Promise<
   };
   process.on('SIGTERM', () => run(0));
   process.on('SIGINT', () => run(0));
+  // A failure nobody caught belongs to one request or event, not to the thousands of others this
+  // process is serving: log it, count it, keep serving. Express answers its own handlers' errors
+  // with a 500 and socket handlers answer with an INTERNAL ack; what reaches here escaped both.
   process.on('unhandledRejection', (reason) => {
-    logger.error('Unhandled promise rejection', { error: reason instanceof Error ? reason : String(reason) });
-    run(1);
+    onUnexpected?.('rejection');
+    logger.error('Unhandled promise rejection (process keeps serving)', { error: reason instanceof Error ? reason : String(reason) });
   });
   process.on('uncaughtException', (err) => {
-    logger.error('Uncaught exception', { error: err });
-    run(1);
+    onUnexpected?.('exception');
+    logger.error('Uncaught exception (process keeps serving)', { error: err });
   });
 }

@@ -137,7 +137,7 @@ describe('chat over sockets', () => {
       emit(m, 'chat:delivered', { conversationId, seq: 1 }),
       emit(m, 'typing:start', { conversationId }),
     ]);
-    for (const ack of attempts) expect(ack).toEqual({ ok: false, error: { code: 'NOT_FOUND', message: 'Conversation not found' } });
+    for (const ack of attempts) expect(ack).toEqual({ ok: false, error: { code: 'NOT_FOUND', message: 'Conversation not found', requestId: expect.any(String) } });
     const barrier = nextEvent<Message>(a, 'chat:message');
     await emit(b, 'chat:send', { conversationId, clientMessageId: clientId(), text: 'private' });
     await barrier;

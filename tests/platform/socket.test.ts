@@ -30,7 +30,12 @@ describe('socket events and their acks', () => {
     const ack = await socket.timeout(5000).emitWithAck('system:ping', { echo: 42 });
     expect(ack).toEqual({
       ok: false,
-      error: { code: 'VALIDATION_FAILED', message: expect.any(String), details: [{ field: 'echo', message: 'echo must be a string' }] },
+      error: {
+        code: 'VALIDATION_FAILED',
+        message: expect.any(String),
+        details: [{ field: 'echo', message: 'echo must be a string' }],
+        requestId: expect.any(String),
+      },
     });
   });
 

@@ -2,6 +2,7 @@ import type { Schema } from '../../platform/http/validate';
 import { passwordProblem, MAX_PASSWORD_BYTES } from './passwords';
 
 const email = {
+  type: 'string',
   exists: { errorMessage: 'email is required', bail: true },
   isString: { errorMessage: 'email must be a string', bail: true },
   trim: true,
@@ -13,6 +14,7 @@ const email = {
 /** A new password: strength rules plus the explicit 72-byte bcrypt limit. */
 const newPassword = (field: string) =>
   ({
+    type: 'string',
     exists: { errorMessage: `${field} is required`, bail: true },
     isString: { errorMessage: `${field} must be a string`, bail: true },
     custom: {
@@ -27,6 +29,7 @@ const newPassword = (field: string) =>
 /** An existing password is only checked for shape: bcrypt limits still apply. */
 const anyPassword = (field: string) =>
   ({
+    type: 'string',
     exists: { errorMessage: `${field} is required`, bail: true },
     isString: { errorMessage: `${field} must be a string`, bail: true },
     custom: {
@@ -40,6 +43,7 @@ const anyPassword = (field: string) =>
 
 const token = (field: string) =>
   ({
+    type: 'string',
     exists: { errorMessage: `${field} is required`, bail: true },
     isString: { errorMessage: `${field} must be a string`, bail: true },
     isLength: { options: { min: 20, max: 200 }, errorMessage: `${field} is malformed`, bail: true },
@@ -47,6 +51,7 @@ const token = (field: string) =>
   }) as const;
 
 export const deviceName = {
+  type: 'string',
   optional: true,
   isString: { errorMessage: 'deviceName must be a string', bail: true },
   trim: true,
@@ -57,17 +62,20 @@ export const registerSchema: Schema = {
   email,
   password: newPassword('password'),
   name: {
+    type: 'string',
     exists: { errorMessage: 'name is required', bail: true },
     isString: { errorMessage: 'name must be a string', bail: true },
     trim: true,
     isLength: { options: { min: 1, max: 100 }, errorMessage: 'name must be 1 to 100 characters' },
   },
   phone: {
+    type: 'string',
     optional: true,
     isString: { errorMessage: 'phone must be a string', bail: true },
     matches: { options: /^\+[1-9]\d{6,14}$/, errorMessage: 'phone must be in E.164 format, e.g. +919876543210' },
   },
   role: {
+    type: 'string',
     optional: true,
     isIn: { options: [['user', 'vendor']], errorMessage: 'role must be user or vendor' },
   },
@@ -84,5 +92,5 @@ export const changePasswordSchema: Schema = {
   newPassword: newPassword('newPassword'),
 };
 export const sessionIdParamSchema: Schema = {
-  id: { in: ['params'], isMongoId: { errorMessage: 'id must be a valid id' } },
+  id: { in: ['params'], type: 'string', isMongoId: { errorMessage: 'id must be a valid id' } },
 };

@@ -3,18 +3,12 @@ import { NOTIFICATION_CATEGORIES, NOTIFICATION_CHANNELS } from './user.model';
 
 const optionalText = (field: string, max: number) =>
   ({
+    type: 'string',
     optional: { options: { values: 'null' as const } },
     isString: { errorMessage: `${field} must be a string`, bail: true },
     trim: true,
     isLength: { options: { max }, errorMessage: `${field} must be at most ${max} characters` },
   }) as const;
-
-const isPlainObject = (field: string) => ({
-  options: (value: unknown) => {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${field} must be an object`);
-    return true;
-  },
-});
 
 const isValidTimezone = (tz: string) => {
   try {
@@ -27,24 +21,27 @@ const isValidTimezone = (tz: string) => {
 
 export const updateMeSchema: Schema = {
   name: {
+    type: 'string',
     optional: true,
     isString: { errorMessage: 'name must be a string', bail: true },
     trim: true,
     isLength: { options: { min: 1, max: 100 }, errorMessage: 'name must be 1 to 100 characters' },
   },
   phone: {
+    type: 'string',
+    nullable: true,
     optional: true,
     custom: {
-      options: (value: unknown) => {
+      options: (value: string | null) => {
         if (value === null) return true;
-        if (typeof value !== 'string' || !/^\+[1-9]\d{6,14}$/.test(value)) {
+        if (!/^\+[1-9]\d{6,14}$/.test(value)) {
           throw new Error('phone must be in E.164 format, e.g. +919876543210, or null');
         }
         return true;
       },
     },
   },
-  business: { optional: true, custom: isPlainObject('business') },
+  business: { type: 'object', optional: true },
   'business.companyName': optionalText('business.companyName', 200),
   'business.taxId': {
     ...optionalText('business.taxId', 20),
@@ -53,22 +50,25 @@ export const updateMeSchema: Schema = {
   },
   'business.description': optionalText('business.description', 2000),
   'business.categories': {
+    type: 'array',
     optional: true,
     isArray: { options: { max: 20 }, errorMessage: 'business.categories must be an array of at most 20 items', bail: true },
   },
   'business.categories.*': {
+    type: 'string',
     optional: true,
     isString: { errorMessage: 'each category must be a string', bail: true },
     trim: true,
     isLength: { options: { min: 1, max: 60 }, errorMessage: 'each category must be 1 to 60 characters' },
   },
-  'business.address': { optional: true, custom: isPlainObject('business.address') },
+  'business.address': { type: 'object', optional: true },
   'business.address.line1': optionalText('business.address.line1', 200),
   'business.address.line2': optionalText('business.address.line2', 200),
   'business.address.city': optionalText('business.address.city', 100),
   'business.address.state': optionalText('business.address.state', 100),
   'business.address.postalCode': optionalText('business.address.postalCode', 20),
   'business.address.country': {
+    type: 'string',
     optional: { options: { values: 'null' as const } },
     isISO31661Alpha2: { errorMessage: 'business.address.country must be an ISO 3166-1 alpha-2 code' },
     toUpperCase: true,
@@ -77,17 +77,20 @@ export const updateMeSchema: Schema = {
 
 const timeOfDay = (field: string) =>
   ({
+    type: 'string',
     optional: true,
     matches: { options: /^([01]\d|2[0-3]):[0-5]\d$/, errorMessage: `${field} must be HH:mm (24-hour)` },
   }) as const;
 
 export const updatePreferencesSchema: Schema = {
   language: {
+    type: 'string',
     optional: true,
     isString: { errorMessage: 'language must be a string', bail: true },
     matches: { options: /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, errorMessage: 'language must be a BCP 47 tag such as en or hi-IN' },
   },
   timezone: {
+    type: 'string',
     optional: true,
     isString: { errorMessage: 'timezone must be a string', bail: true },
     custom: {
@@ -98,10 +101,10 @@ export const updatePreferencesSchema: Schema = {
     },
   },
   notifications: {
+    type: 'object',
     optional: true,
     custom: {
-      options: (value: unknown) => {
-        if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('notifications must be an object');
+      options: (value: Record<string, unknown>) => {
         for (const [category, channels] of Object.entries(value)) {
           if (!(NOTIFICATION_CATEGORIES as readonly string[]).includes(category)) {
             throw new Error(`notifications category must be one of ${NOTIFICATION_CATEGORIES.join(', ')}`);
@@ -112,32 +115,36 @@ export const updatePreferencesSchema: Schema = {
         }
         return true;
       },
+      // A sanitiser must never see a value its validator refused.
+      bail: true,
     },
     customSanitizer: {
       options: (value: Record<string, string[]>) =>
         Object.fromEntries(Object.entries(value).map(([category, channels]) => [category, [...new Set(channels)]])),
     },
   },
-  quietHours: { optional: true, custom: isPlainObject('quietHours') },
-  'quietHours.enabled': { optional: true, isBoolean: { options: { strict: true }, errorMessage: 'quietHours.enabled must be a boolean' } },
+  quietHours: { type: 'object', optional: true },
+  'quietHours.enabled': { type: 'boolean', optional: true, isBoolean: { options: { strict: true }, errorMessage: 'quietHours.enabled must be a boolean' } },
   'quietHours.start': timeOfDay('quietHours.start'),
   'quietHours.end': timeOfDay('quietHours.end'),
 };
 
 export const userIdParamSchema: Schema = {
-  id: { in: ['params'], isMongoId: { errorMessage: 'id must be a valid id' } },
+  id: { in: ['params'], type: 'string', isMongoId: { errorMessage: 'id must be a valid id' } },
 };
 
 export const followPageSchema: Schema = {
-  id: { in: ['params'], isMongoId: { errorMessage: 'id must be a valid id' } },
+  id: { in: ['params'], type: 'string', isMongoId: { errorMessage: 'id must be a valid id' } },
   limit: {
     in: ['query'],
+    type: 'integer',
     optional: true,
     isInt: { options: { min: 1, max: 100 }, errorMessage: 'limit must be an integer from 1 to 100', bail: true },
     toInt: true,
   },
   cursor: {
     in: ['query'],
+    type: 'string',
     optional: true,
     isString: { errorMessage: 'cursor must be a string', bail: true },
     isLength: { options: { max: 100 }, errorMessage: 'cursor is not valid' },

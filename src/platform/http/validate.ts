@@ -1,8 +1,32 @@
 import type { RequestHandler, Request } from 'express';
-import { checkSchema, matchedData, validationResult, type Schema, type Location } from 'express-validator';
+import { checkSchema, matchedData, validationResult, type ParamSchema, type Location, type Meta } from 'express-validator';
 import { errors, type ErrorDetail } from '../errors';
 
-export type { Schema };
+/**
+ * The JSON type every schema field must declare. It is checked before any other validator or
+ * sanitiser of the field runs, so `["user"]` where a string is expected, an object where a number
+ * is expected, or a repeated query parameter can never reach a rule that would coerce it.
+ * In `query` and `params`, where every value arrives as text, `integer`, `number` and `boolean`
+ * mean text of that form (`"20"`, `"true"`); in bodies and socket payloads they mean the JSON type.
+ */
+export type FieldType = 'string' | 'integer' | 'number' | 'boolean' | 'object' | 'array';
+
+export type FieldSchema = ParamSchema & {
+  type: FieldType;
+  /** `null` passes the type check (and is kept) when the field's later rules accept it. */
+  nullable?: boolean;
+};
+
+/** A validation schema: express-validator's, with a declared type on every field. */
+export type Schema = Record<string, FieldSchema>;
+
+/** The longest string any field accepts unless its own rules say less; bodies are bounded anyway. */
+export const MAX_STRING_LENGTH = 20_000;
+
+const TEXT_LOCATIONS = new Set<Location>(['query', 'params', 'headers', 'cookies']);
+const INTEGER_TEXT = /^-?\d{1,15}$/;
+const NUMBER_TEXT = /^-?\d{1,15}(\.\d{1,15})?$/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Rejects any object key that starts with `$` or contains a dot, at any depth: no operator injection. */
 export function findOperatorKey(value: unknown, path = '', depth = 0): string | null {
@@ -16,21 +40,87 @@ export function findOperatorKey(value: unknown, path = '', depth = 0): string | 
   return null;
 }
 
+function describe(type: FieldType): string {
+  return type === 'object' || type === 'array' || type === 'integer' ? `an ${type}` : `a ${type}`;
+}
+
+/** True when `value` has the declared type in the location it was read from. */
+export function hasType(value: unknown, type: FieldType, location: Location): boolean {
+  const asText = TEXT_LOCATIONS.has(location);
+  switch (type) {
+    case 'string':
+      // A lone UTF-16 surrogate is valid JSON but not text: validators and drivers choke on it.
+      return typeof value === 'string' && value.length <= MAX_STRING_LENGTH && !LONE_SURROGATE.test(value);
+    case 'integer':
+      return asText ? typeof value === 'string' && INTEGER_TEXT.test(value) : Number.isSafeInteger(value);
+    case 'number':
+      return asText
+        ? typeof value === 'string' && NUMBER_TEXT.test(value)
+        : typeof value === 'number' && Number.isFinite(value);
+    case 'boolean':
+      return asText ? value === 'true' || value === 'false' : typeof value === 'boolean';
+    case 'object':
+      return value !== null && typeof value === 'object' && !Array.isArray(value) && !Buffer.isBuffer(value);
+    case 'array':
+      return Array.isArray(value);
+  }
+}
+
+function typeValidator(type: FieldType, nullable: boolean) {
+  return (value: unknown, meta: Meta) => {
+    if (value === null && nullable) return true;
+    // Optional fields never get here when absent: an absent value means a required field is missing.
+    if (value === undefined) throw new Error(`${meta.path} is required`);
+    if (!hasType(value, type, meta.location)) {
+      if (TEXT_LOCATIONS.has(meta.location) && Array.isArray(value)) throw new Error(`${meta.path} must be given once`);
+      if (type === 'string' && typeof value === 'string') {
+        throw new Error(
+          value.length > MAX_STRING_LENGTH
+            ? `${meta.path} must be at most ${MAX_STRING_LENGTH} characters`
+            : `${meta.path} must be valid text (it holds an unpaired UTF-16 surrogate)`,
+        );
+      }
+      throw new Error(`${meta.path} must be ${describe(type)}`);
+    }
+    return true;
+  };
+}
+
+const compiled = new WeakMap<Schema, Record<string, ParamSchema>>();
+
 /**
- * Runs express-validator schemas against a request-like object and returns only the fields the
- * schema names. The same function validates REST bodies and socket payloads.
+ * Turns a typed schema into express-validator's form: the type check runs first and bails, so no
+ * later validator or sanitiser ever sees a value of the wrong type. A field without a declared type
+ * is a programming error and fails at start-up, when the route is declared.
+ */
+export function compileSchema(schema: Schema): Record<string, ParamSchema> {
+  const cached = compiled.get(schema);
+  if (cached) return cached;
+  const out: Record<string, ParamSchema> = {};
+  for (const [field, { type, nullable, ...rules }] of Object.entries(schema)) {
+    if (!type) throw new Error(`Validation schema field "${field}" declares no type`);
+    out[field] = { declaredType: { custom: typeValidator(type, nullable === true), bail: true }, ...rules } as ParamSchema;
+  }
+  compiled.set(schema, out);
+  return out;
+}
+
+/**
+ * Runs a typed schema against a request-like object and returns only the fields the schema
+ * names. The same function validates REST bodies and socket payloads.
  */
 export async function validateInput<T>(
   schema: Schema,
   input: Partial<Record<Location, unknown>>,
   locations: Location[] = ['body'],
 ): Promise<T> {
+  const rules = compileSchema(schema);
   for (const location of locations) {
     const bad = findOperatorKey(input[location]);
     if (bad) throw errors.validation([{ field: bad, message: 'Field names may not start with $ or contain dots' }]);
   }
   const req = { ...input } as unknown as Request;
-  await checkSchema(schema, locations).run(req);
+  await checkSchema(rules, locations).run(req);
   const result = validationResult(req);
   if (!result.isEmpty()) {
     const details: ErrorDetail[] = [];
@@ -48,6 +138,7 @@ export async function validateInput<T>(
 
 /** Express middleware: validates and stores the cleaned input in res.locals.input. */
 export function validate(schema: Schema, locations: Location[] = ['body']): RequestHandler {
+  compileSchema(schema);
   return async (req, res, next) => {
     res.locals.input = await validateInput(schema, { body: req.body, query: req.query, params: req.params, headers: req.headers }, locations);
     next();

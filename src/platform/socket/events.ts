@@ -1,20 +1,51 @@
+import { randomUUID } from 'node:crypto';
 import type { Socket } from 'socket.io';
 import type { Logger } from '../logger';
 import { validateInput, type Schema } from '../http/validate';
 import { errors } from '../errors';
-import { ackError } from './io';
+import { requestContext } from '../request-context';
+import { ackError, reportUnexpected } from './io';
 
 export type Ack = (response: unknown) => void;
 
 export interface EventContext<TInput> {
   socket: Socket;
   input: TInput;
+  /** Correlates this event's log lines and its error ack, like X-Request-Id on REST. */
+  requestId: string;
+}
+
+export interface RegisteredEvent {
+  event: string;
+  schema: Schema;
 }
 
 /**
- * Registers a client→server event: validates the payload with the same express-validator schema
- * style as REST, runs the handler, and answers the ack with `{ ok: true, data }` or
- * `{ ok: false, error }`. A missing ack is tolerated (fire-and-forget events such as typing).
+ * Every client→server event with its payload schema, filled as modules register them. The
+ * generated bad-input suite walks it, so an event added later is covered without anyone listing it.
+ */
+const registry = new Map<string, RegisteredEvent>();
+
+export function registeredEvents(): RegisteredEvent[] {
+  return [...registry.values()];
+}
+
+/**
+ * Socket.io passes `(payload, ack)`, `(ack)` when the client sent no payload, or `(payload)` for
+ * fire-and-forget events: the ack is the last argument only when it is a function.
+ */
+export function splitEventArgs(args: unknown[]): { payload: unknown; ack: Ack | undefined } {
+  const last = args[args.length - 1];
+  if (typeof last === 'function') return { payload: args.length > 1 ? args[0] : undefined, ack: last as Ack };
+  return { payload: args[0], ack: undefined };
+}
+
+/**
+ * Registers a client→server event: validates the payload with the same typed schemas as REST,
+ * runs the handler inside a request context (so its log lines carry a request id), and answers the
+ * ack with `{ ok: true, data }` or `{ ok: false, error }` (the error carries that request id).
+ * A missing ack is tolerated (fire-and-forget events such as typing). Nothing a handler throws or
+ * rejects escapes: it becomes an error ack.
  */
 export function onEvent<TInput, TResult>(
   socket: Socket,
@@ -23,19 +54,27 @@ export function onEvent<TInput, TResult>(
   handler: (ctx: EventContext<TInput>) => Promise<TResult>,
   logger: Logger,
 ): void {
-  socket.on(event, async (...args: unknown[]) => {
-    const last = args[args.length - 1];
-    const ack: Ack = typeof last === 'function' ? (last as Ack) : () => undefined;
-    const payload = typeof last === 'function' ? args[0] : args[0];
-    try {
-      if (payload !== undefined && (payload === null || typeof payload !== 'object' || Array.isArray(payload))) {
-        throw errors.validation([{ field: 'payload', message: 'The payload must be an object' }]);
+  if (!registry.has(event)) registry.set(event, { event, schema });
+  socket.on(event, (...args: unknown[]) => {
+    const { payload, ack = () => undefined } = splitEventArgs(args);
+    const requestId = randomUUID();
+    void requestContext.run({ requestId }, async () => {
+      try {
+        if (payload !== undefined && (payload === null || typeof payload !== 'object' || Array.isArray(payload) || Buffer.isBuffer(payload))) {
+          throw errors.validation([{ field: 'payload', message: 'The payload must be an object' }]);
+        }
+        const input = await validateInput<TInput>(schema, { body: payload ?? {} });
+        const data = await handler({ socket, input, requestId });
+        ack({ ok: true, data: data ?? null });
+      } catch (err) {
+        const response = ackError(err, logger, event, requestId);
+        if (response.error.code === 'INTERNAL') reportUnexpected(socket);
+        try {
+          ack(response);
+        } catch (ackFailure) {
+          logger.warn('Socket ack failed', { event, error: ackFailure instanceof Error ? ackFailure.message : String(ackFailure) });
+        }
       }
-      const input = await validateInput<TInput>(schema, { body: payload ?? {} });
-      const data = await handler({ socket, input });
-      ack({ ok: true, data: data ?? null });
-    } catch (err) {
-      ack(ackError(err, logger, event));
-    }
+    });
   });
 }

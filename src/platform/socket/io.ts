@@ -21,6 +21,13 @@ export interface IoOptions {
 
 export const MAX_SOCKET_PAYLOAD_BYTES = 64 * 1024;
 
+// Each io server's metrics, so a handler that only holds its socket can count an unexpected failure.
+const metricsByServer = new WeakMap<Server, Metrics>();
+
+export function reportUnexpected(socket: Socket): void {
+  metricsByServer.get(socket.nsp.server)?.unhandledErrors.inc({ source: 'socket' });
+}
+
 export function createIo(options: IoOptions): Server {
   const io = new Server(options.httpServer, {
     path: '/socket.io',
@@ -40,6 +47,8 @@ export function createIo(options: IoOptions): Server {
         })
       : undefined,
   });
+
+  metricsByServer.set(io, options.metrics);
 
   io.use((socket, next) => {
     if (!options.authenticate) return next();
@@ -61,9 +70,14 @@ export function createIo(options: IoOptions): Server {
   return io;
 }
 
-/** Error bodies on sockets carry the same shape as REST, the socket id standing in for a request id. */
-export function ackError(err: unknown, logger: Logger, event: string): { ok: false; error: ReturnType<typeof errorBody>['error'] } {
+/** Error bodies on sockets carry the same shape as REST, with the event's request id. */
+export function ackError(
+  err: unknown,
+  logger: Logger,
+  event: string,
+  requestId?: string,
+): { ok: false; error: ReturnType<typeof errorBody>['error'] } {
   const appError = err instanceof AppError ? err : toAppError(err);
   if (appError.status >= 500) logger.error('Socket event failed', { event, error: err instanceof Error ? err : String(err) });
-  return { ok: false, error: errorBody(appError).error };
+  return { ok: false, error: errorBody(appError, requestId).error };
 }
