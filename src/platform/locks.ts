@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import { errors } from './errors';
+import { isDuplicateKey } from './mongo';
 
-const isDuplicateKey = (err: unknown) => (err as { code?: number } | null)?.code === 11000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface LockOptions {

@@ -45,3 +45,12 @@ export async function syncIndexes(connection: Connection): Promise<void> {
     await model.createIndexes();
   }
 }
+
+/**
+ * True when a write lost against a unique index (MongoDB and FerretDB both answer code 11000).
+ * The project leans on this for exactness: claims, sequence numbers, idempotency keys and locks
+ * are inserts of a unique key, and the duplicate-key error means "someone else has it".
+ */
+export function isDuplicateKey(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
+}

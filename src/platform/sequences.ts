@@ -1,6 +1,5 @@
 import type { Connection } from 'mongoose';
-
-const isDuplicateKey = (err: unknown) => (err as { code?: number } | null)?.code === 11000;
+import { isDuplicateKey } from './mongo';
 
 /**
  * Duplicate-free, increasing counters that stay exact on FerretDB 1.24 as well as MongoDB.

@@ -1,4 +1,5 @@
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
+import { isDuplicateKey } from '../../platform/mongo';
 
 /** One sign-in on one device: the refresh-token family. Its id is the access token's `sid`. */
 export interface SessionDoc {
@@ -135,8 +136,6 @@ export function authModels(mongo: Connection) {
 }
 
 export type AuthModels = ReturnType<typeof authModels>;
-
-const isDuplicateKey = (err: unknown) => (err as { code?: number })?.code === 11000;
 
 /** True for the one caller that gets to use the secret with this hash; false for every other. */
 export async function claimOnce(models: AuthModels, hash: string, now: Date, expiresAt: Date): Promise<boolean> {

@@ -1,6 +1,7 @@
 import { Types, type Model } from 'mongoose';
 import type { Config } from '../../platform/config';
 import type { Role } from '../../platform/auth-context';
+import { isDuplicateKey } from '../../platform/mongo';
 import { normaliseEmail, toMe, type MeView, type UserDoc } from '../users';
 import { authErrors } from './auth.errors';
 import type { AuthModels } from './auth.model';
@@ -21,8 +22,6 @@ export interface AuthServiceDeps {
   config: Config['auth'];
   clock: () => Date;
 }
-
-const isDuplicateKey = (err: unknown) => (err as { code?: number })?.code === 11000;
 
 export function createAuthService({ users, loginFailures, passwords, sessions, emailTokens, config, clock }: AuthServiceDeps) {
   /**

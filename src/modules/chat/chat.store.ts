@@ -6,9 +6,6 @@ import type { Locks } from '../../platform/locks';
 import { memberKey, type ChatModels, type ConversationDoc, type MemberDoc } from './chat.model';
 import { chatErrors } from './chat.errors';
 
-const isDuplicateKey = (err: unknown) => (err as { code?: number } | null)?.code === 11000;
-export { isDuplicateKey };
-
 /**
  * Persistence helpers every chat use case shares. Numbers come from the platform's sequence
  * allocator, which stays exact where `$inc` does not (FerretDB 1.24): every message change and

@@ -6,7 +6,8 @@ import { memberKey, type ChatModels, type ConversationDoc, type MemberDoc, type 
 import { chatErrors } from './chat.errors';
 import { toConversationView, type ConversationView } from './chat.mappers';
 import { decodeCursor, encodeCursor, isNonNegativeInt } from './cursor';
-import { isDuplicateKey, type ChatStore, type Notifier } from './chat.store';
+import { isDuplicateKey } from '../../platform/mongo';
+import type { ChatStore, Notifier } from './chat.store';
 
 export interface ConversationsDeps {
   models: ChatModels;

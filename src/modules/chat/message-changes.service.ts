@@ -4,7 +4,8 @@ import { errors } from '../../platform/errors';
 import { reactionKey, type ChatModels, type MessageDoc, type Reaction } from './chat.model';
 import { chatErrors } from './chat.errors';
 import { toMessageView, type MessageView } from './chat.mappers';
-import { isDuplicateKey, type ChatStore, type Notifier } from './chat.store';
+import { isDuplicateKey } from '../../platform/mongo';
+import type { ChatStore, Notifier } from './chat.store';
 
 export interface MessageChangesDeps {
   models: ChatModels;

@@ -4,7 +4,8 @@ import { memberKey, type Attachment, type ChatModels, type ConversationDoc, type
 import { chatErrors } from './chat.errors';
 import { toMessageView, type MessageView } from './chat.mappers';
 import { decodeCursor, encodeCursor, isNonNegativeInt } from './cursor';
-import { isDuplicateKey, type ChatStore, type Notifier } from './chat.store';
+import { isDuplicateKey } from '../../platform/mongo';
+import type { ChatStore, Notifier } from './chat.store';
 
 export interface AttachmentsPort {
   /** `kind` is the message type: every attachment must be an upload of that kind. */

@@ -1,5 +1,6 @@
 import { Types, type Model } from 'mongoose';
 import { errors } from '../../platform/errors';
+import { isDuplicateKey } from '../../platform/mongo';
 import type { FollowDoc, Preferences, UserDoc, BusinessProfile } from './user.model';
 import { toMe, toPublicProfile, type MeView, type PublicProfileView } from './users.mapper';
 
@@ -161,7 +162,7 @@ export function createFollowService({ users, follows }: { users: Model<UserDoc>;
       try {
         await follows.create({ followerId: new Types.ObjectId(followerId), followeeId: target._id });
       } catch (err) {
-        if ((err as { code?: number }).code === 11000) return { following: true };
+        if (isDuplicateKey(err)) return { following: true };
         throw err;
       }
       await storeCounts(target._id, new Types.ObjectId(followerId));
