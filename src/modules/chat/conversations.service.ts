@@ -5,7 +5,7 @@ import { errors } from '../../platform/errors';
 import { memberKey, type ChatModels, type ConversationDoc, type MemberDoc, type MemberRole } from './chat.model';
 import { chatErrors } from './chat.errors';
 import { toConversationView, type ConversationView } from './chat.mappers';
-import { decodeCursor, encodeCursor, isNonNegativeInt } from './cursor';
+import { decodeCursor, encodeCursor, isNonNegativeInt, isObjectIdHex } from '../../platform/pagination';
 import { isDuplicateKey } from '../../platform/mongo';
 import type { ChatStore, Notifier } from './chat.store';
 
@@ -20,7 +20,7 @@ export interface ConversationsDeps {
 
 type ListCursor = { t: number; id: string };
 const isListCursor = (v: Record<string, unknown>): v is ListCursor =>
-  isNonNegativeInt(v.t) && typeof v.id === 'string' && Types.ObjectId.isValid(v.id);
+  isNonNegativeInt(v.t) && isObjectIdHex(v.id);
 
 export function createConversationsService({ models, store, notifier, users, config, clock }: ConversationsDeps) {
   const { Conversation, Member } = models;

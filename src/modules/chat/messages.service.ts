@@ -3,7 +3,7 @@ import { errors } from '../../platform/errors';
 import { memberKey, type Attachment, type ChatModels, type ConversationDoc, type MessageDoc, type MessageType } from './chat.model';
 import { chatErrors } from './chat.errors';
 import { toMessageView, type MessageView } from './chat.mappers';
-import { decodeCursor, encodeCursor, isNonNegativeInt } from './cursor';
+import { decodeCursor, encodeCursor, isNonNegativeInt } from '../../platform/pagination';
 import { isDuplicateKey } from '../../platform/mongo';
 import type { ChatStore, Notifier } from './chat.store';
 

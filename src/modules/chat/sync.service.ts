@@ -1,7 +1,7 @@
 import type { ChatConfig } from '../../platform/config';
 import type { ChatModels, ConversationDoc, MemberDoc, MessageDoc } from './chat.model';
 import { toConversationView, toMessageView, toParticipantView } from './chat.mappers';
-import { decodeCursor, encodeCursor, isNonNegativeInt } from './cursor';
+import { decodeCursor, encodeCursor, isNonNegativeInt } from '../../platform/pagination';
 import type { ReceiptsService } from './receipts.service';
 
 export interface SyncDeps {

@@ -1,6 +1,7 @@
 import { Types, type Model } from 'mongoose';
 import { errors } from '../../platform/errors';
 import { isDuplicateKey } from '../../platform/mongo';
+import { decodeCursor, encodeCursor, isObjectIdHex } from '../../platform/pagination';
 import type { FollowDoc, Preferences, UserDoc, BusinessProfile } from './user.model';
 import { toMe, toPublicProfile, type MeView, type PublicProfileView } from './users.mapper';
 
@@ -95,13 +96,8 @@ export interface FollowPage {
   page: { nextCursor: string | null; limit: number };
 }
 
-const encodeCursor = (id: Types.ObjectId) => Buffer.from(String(id)).toString('base64url');
-function decodeCursor(cursor: string | undefined): Types.ObjectId | null {
-  if (!cursor) return null;
-  const id = objectId(Buffer.from(cursor, 'base64url').toString());
-  if (!id) throw errors.validation([{ field: 'cursor', message: 'cursor is not valid' }]);
-  return id;
-}
+type FollowCursor = { id: string };
+const isFollowCursor = (v: Record<string, unknown>): v is FollowCursor => isObjectIdHex(v.id);
 
 export function createFollowService({ users, follows }: { users: Model<UserDoc>; follows: Model<FollowDoc> }) {
   async function findActive(id: string) {
@@ -127,11 +123,12 @@ export function createFollowService({ users, follows }: { users: Model<UserDoc>;
   async function page(filter: 'followers' | 'following', userId: string, limit: number, cursor?: string): Promise<FollowPage> {
     const user = await findActive(userId);
     if (!user) throw errors.notFound('User');
-    const after = decodeCursor(cursor);
+    // An empty ?cursor= has always meant the first page.
+    const after = decodeCursor(cursor || undefined, isFollowCursor);
     const key = filter === 'followers' ? 'followeeId' : 'followerId';
     const other = filter === 'followers' ? 'followerId' : 'followeeId';
     const query: Record<string, unknown> = { [key]: user._id };
-    if (after) query._id = { $lt: after };
+    if (after) query._id = { $lt: new Types.ObjectId(after.id) };
     const rows = await follows.find(query).sort({ _id: -1 }).limit(limit + 1).lean();
     const pageRows = rows.slice(0, limit);
     const ids = pageRows.map((row) => row[other]);
@@ -142,7 +139,7 @@ export function createFollowService({ users, follows }: { users: Model<UserDoc>;
       return person ? [toPublicProfile(person)] : [];
     });
     const last = pageRows[pageRows.length - 1];
-    return { data, page: { nextCursor: rows.length > limit && last ? encodeCursor(last._id) : null, limit } };
+    return { data, page: { nextCursor: rows.length > limit && last ? encodeCursor({ id: String(last._id) }) : null, limit } };
   }
 
   return {

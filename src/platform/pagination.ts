@@ -1,7 +1,15 @@
-import { errors } from '../../platform/errors';
+import { Types } from 'mongoose';
+import { errors } from './errors';
 
-/** Opaque cursors: base64url JSON, so clients never build or parse them. */
-export function encodeCursor(value: Record<string, string | number>): string {
+/**
+ * The one cursor format of every list (DESIGN.md: `?cursor=` is opaque): base64url of a small
+ * JSON object, so clients never build or parse one and a service can change what it keys on.
+ * Each list describes its cursor with a type guard; anything that does not decode to an object
+ * passing that guard is the client's mistake, answered as VALIDATION_FAILED on `field`.
+ */
+export type CursorValue = Record<string, string | number>;
+
+export function encodeCursor(value: CursorValue): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
 
@@ -20,4 +28,7 @@ export function decodeCursor<T extends Record<string, unknown>>(
   throw errors.validation([{ field, message: `${field} is not valid` }]);
 }
 
+/** Guards for cursor fields. */
 export const isNonNegativeInt = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+export const isObjectIdHex = (value: unknown): value is string =>
+  typeof value === 'string' && /^[0-9a-f]{24}$/i.test(value) && Types.ObjectId.isValid(value);
