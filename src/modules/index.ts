@@ -5,7 +5,7 @@ import { createSystemModule } from './system';
 import { createAuthModule, type AuthGuards } from './auth';
 import { createUsersModule } from './users';
 import { createUploadsModule } from './uploads';
-import { createChatModule } from './chat';
+import { createChatModule, type ChatModule, type ConversationAccess } from './chat';
 
 export interface ModuleDeps {
   ctx: AppContext;
@@ -20,8 +20,16 @@ export interface ModuleDeps {
 export function createModules(base: Omit<ModuleDeps, 'auth'>): AppModule[] {
   const authModule = createAuthModule(base);
   const deps: ModuleDeps = { ...base, auth: { requireAuth: authModule.requireAuth, requireRole: authModule.requireRole } };
-  // Chat and uploads need each other (attachments / participant checks): bound late, called only after both exist.
-  const chat = createChatModule({ ...deps, attachments: { attach: (ids, ownerId, conversationId, kind) => uploads.attach(ids, ownerId, conversationId, kind) } });
-  const uploads = createUploadsModule({ ctx: deps.ctx, requireAuth: deps.auth.requireAuth, isParticipant: chat.isParticipant });
-  return [createSystemModule(deps), authModule, createUsersModule(deps), uploads, chat];
+  const users = createUsersModule(deps);
+  // Chat and uploads use each other's contracts: chat attaches files through uploads' AttachmentsService,
+  // uploads asks chat's ConversationAccess who may see a shared file. Uploads is built first against a
+  // ConversationAccess that forwards to chat once chat exists (it is asked only while serving requests,
+  // after this function returns); until then it answers "no", so nothing is ever shown by mistake.
+  let chat: ChatModule | null = null;
+  const conversations: ConversationAccess = {
+    isParticipant: (conversationId, userId) => (chat ? chat.isParticipant(conversationId, userId) : Promise.resolve(false)),
+  };
+  const uploads = createUploadsModule({ ctx: deps.ctx, requireAuth: deps.auth.requireAuth, conversations });
+  chat = createChatModule({ ...deps, users: users.directory, attachments: uploads });
+  return [createSystemModule(deps), authModule, users, uploads, chat];
 }

@@ -1,23 +1,13 @@
 import { Schema, Types, type Connection, type Model } from 'mongoose';
+import type { Attachment } from '../uploads';
 
 export type ConversationType = 'direct' | 'group';
 export type MemberRole = 'admin' | 'member';
 export type MessageType = 'text' | 'image' | 'document' | 'voice' | 'system' | 'offer';
 export const MESSAGE_TYPES: MessageType[] = ['text', 'image', 'document', 'voice', 'system', 'offer'];
 
-export interface Attachment {
-  uploadId: string;
-  kind: string;
-  mimeType: string;
-  size: number;
-  width?: number;
-  height?: number;
-  durationMs?: number;
-  thumbnailUrl?: string;
-  /** The uploader's cleaned file name, for documents' labels. */
-  fileName?: string;
-  url: string;
-}
+// A message stores its attachments as uploads' contract describes them (declared once, there).
+export type { Attachment };
 
 /** Written by the same update that hands out the message's seq, so its seq is the conversation's lastSeq. */
 export interface LastMessageSummary {

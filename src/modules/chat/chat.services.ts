@@ -1,12 +1,13 @@
 import type { Server as IoServer } from 'socket.io';
-import type { Model } from 'mongoose';
+import type { AttachmentsService } from '../uploads';
+import type { UserDirectory } from '../users';
 import type { AppContext } from '../../platform/context';
 import { createSequenceAllocator } from '../../platform/sequences';
 import { createLocks } from '../../platform/locks';
 import { getChatModels } from './chat.model';
 import { createChatStore, createNotifier } from './chat.store';
 import { createConversationsService } from './conversations.service';
-import { createMessagesService, type AttachmentsPort } from './messages.service';
+import { createMessagesService } from './messages.service';
 import { createMessageChangesService } from './message-changes.service';
 import { createReceiptsService } from './receipts.service';
 import { createSyncService } from './sync.service';
@@ -17,8 +18,8 @@ import { createTyping } from './typing';
 export interface ChatServiceDeps {
   ctx: AppContext;
   io: IoServer;
-  users: Model<{ status?: string }>;
-  attachments?: AttachmentsPort;
+  users: UserDirectory;
+  attachments?: AttachmentsService;
 }
 
 /** Wires every chat use case on one context; two app instances get two independent sets. */

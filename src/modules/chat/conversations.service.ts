@@ -1,4 +1,5 @@
-import { Types, type Model } from 'mongoose';
+import { Types } from 'mongoose';
+import type { UserDirectory } from '../users';
 import type { ChatConfig } from '../../platform/config';
 import { conversationRoom, userRoom } from '../../platform/auth-context';
 import { errors } from '../../platform/errors';
@@ -13,7 +14,7 @@ export interface ConversationsDeps {
   models: ChatModels;
   store: ChatStore;
   notifier: Notifier;
-  users: Model<{ status?: string }>;
+  users: UserDirectory;
   config: ChatConfig;
   clock: () => Date;
 }
@@ -26,10 +27,7 @@ export function createConversationsService({ models, store, notifier, users, con
   const { Conversation, Member } = models;
 
   async function assertUsersExist(userIds: string[]): Promise<void> {
-    const unique = [...new Set(userIds)];
-    if (unique.some((id) => !Types.ObjectId.isValid(id))) throw chatErrors.userNotFound();
-    const found = await users.countDocuments({ _id: { $in: unique }, status: { $ne: 'deleted' } });
-    if (found !== unique.length) throw chatErrors.userNotFound();
+    if (!(await users.allExist(userIds))) throw chatErrors.userNotFound();
   }
 
   /** Upsert, so a retried or concurrent create never leaves two rows or a missing one. */

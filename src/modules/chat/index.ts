@@ -1,30 +1,33 @@
 import type { RequestHandler } from 'express';
-import type { Model } from 'mongoose';
 import type { Server as IoServer } from 'socket.io';
 import type { AppContext } from '../../platform/context';
 import type { AppModule } from '../../platform/module';
-import { userModel } from '../users';
+import type { AttachmentsService } from '../uploads';
+import type { UserDirectory } from '../users';
 import { createChatServices } from './chat.services';
 import { createChatRouter } from './chat.routes';
 import { registerChatEvents } from './chat.socket';
-import type { AttachmentsPort } from './messages.service';
 
-export type { Attachment } from './chat.model';
-export type { AttachmentsPort } from './messages.service';
+// The chat module's contract. Other modules import only from here (a lint rule enforces it).
 
-export interface ChatModule extends AppModule {
-  /** For the uploads module: may this user see files shared in this conversation? */
+/** What a module that guards shared things (uploads' files) may ask chat. */
+export interface ConversationAccess {
+  /** Is this user a current participant of this conversation? Asked on every read, so removal takes effect at once. */
   isParticipant(conversationId: string, userId: string): Promise<boolean>;
 }
+
+export interface ChatModule extends AppModule, ConversationAccess {}
 
 export function createChatModule(deps: {
   ctx: AppContext;
   io: IoServer;
   auth: { requireAuth: RequestHandler };
-  attachments?: AttachmentsPort;
+  /** Users' contract: chat checks that the people it adds exist. */
+  users: UserDirectory;
+  /** Uploads' contract; without it, messages cannot carry files. */
+  attachments?: AttachmentsService;
 }): ChatModule {
-  const users = userModel(deps.ctx.mongo) as unknown as Model<{ status?: string }>;
-  const chat = createChatServices({ ctx: deps.ctx, io: deps.io, users, attachments: deps.attachments });
+  const chat = createChatServices({ ctx: deps.ctx, io: deps.io, users: deps.users, attachments: deps.attachments });
   return {
     name: 'chat',
     http: createChatRouter(chat, deps.auth.requireAuth),

@@ -1,16 +1,12 @@
 import { Types } from 'mongoose';
 import { errors } from '../../platform/errors';
-import { memberKey, type Attachment, type ChatModels, type ConversationDoc, type MessageDoc, type MessageType } from './chat.model';
+import type { AttachmentsService } from '../uploads';
+import { memberKey, type ChatModels, type ConversationDoc, type MessageDoc, type MessageType } from './chat.model';
 import { chatErrors } from './chat.errors';
 import { toMessageView, type MessageView } from './chat.mappers';
 import { decodeCursor, encodeCursor, isNonNegativeInt } from '../../platform/pagination';
 import { isDuplicateKey } from '../../platform/mongo';
 import type { ChatStore, Notifier } from './chat.store';
-
-export interface AttachmentsPort {
-  /** `kind` is the message type: every attachment must be an upload of that kind. */
-  attach(uploadIds: string[], ownerId: string, conversationId: string, kind: 'image' | 'document' | 'voice'): Promise<Attachment[]>;
-}
 
 export interface SendInput {
   clientMessageId: string;
@@ -25,7 +21,8 @@ export interface MessagesDeps {
   store: ChatStore;
   notifier: Notifier;
   consumeSendBudget: (userId: string) => Promise<void>;
-  attachments?: AttachmentsPort;
+  /** Uploads' contract; `kind` is passed as the message type, so every file must be of that kind. */
+  attachments?: AttachmentsService;
   clock: () => Date;
 }
 

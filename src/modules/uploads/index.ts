@@ -5,25 +5,31 @@ import { createStorage } from '../../platform/storage';
 import { getUploadModel } from './uploads.model';
 import { createUploadsRouter } from './uploads.routes';
 import { createUploadsService } from './uploads.service';
-import type { Attachment, IsParticipant, UploadKind } from './uploads.types';
+import type { ConversationAccess } from '../chat';
+import type { Attachment, UploadKind } from './uploads.types';
 
-export type { Attachment, IsParticipant, UploadKind } from './uploads.types';
+// The uploads module's contract. Other modules import only from here (a lint rule enforces it).
+export type { Attachment, UploadKind } from './uploads.types';
 
-export interface UploadsModule extends AppModule {
+/** What a module that shares files (chat) asks of uploads. */
+export interface AttachmentsService {
   /**
-   * For chat: see UploadsService.attach. Throws NOT_FOUND unless every id is the owner's upload,
-   * and VALIDATION_FAILED when `kind` is given and an upload is of another kind.
+   * Records that the owner's uploads were sent in a conversation (its participants may then see
+   * them) and returns what the message carries. Throws NOT_FOUND unless every id is the owner's
+   * upload, and VALIDATION_FAILED when `kind` is given and an upload is of another kind.
    */
   attach(uploadIds: string[], ownerId: string, conversationId: string, kind?: UploadKind): Promise<Attachment[]>;
 }
 
+export interface UploadsModule extends AppModule, AttachmentsService {}
+
 export function createUploadsModule(deps: {
   ctx: AppContext;
   requireAuth: RequestHandler;
-  /** Chat's participant check; until it is wired, only an upload's owner may fetch it. */
-  isParticipant?: IsParticipant;
+  /** Chat's participant check; without it, only an upload's owner may fetch it. */
+  conversations?: ConversationAccess;
 }): UploadsModule {
-  const { ctx } = deps;
+  const { ctx, conversations } = deps;
   const storage = createStorage(ctx.config.uploads, ctx.logger);
   const service = createUploadsService({
     uploads: getUploadModel(ctx.mongo),
@@ -31,7 +37,7 @@ export function createUploadsModule(deps: {
     config: ctx.config.uploads,
     logger: ctx.logger,
     clock: ctx.clock,
-    isParticipant: deps.isParticipant ?? (async () => false),
+    isParticipant: conversations ? (conversationId, userId) => conversations.isParticipant(conversationId, userId) : async () => false,
   });
   return {
     name: 'uploads',

@@ -2,7 +2,7 @@ import type { RequestHandler } from 'express';
 import type { AppContext } from '../../platform/context';
 import type { AppModule } from '../../platform/module';
 import { followModel, userModel } from './user.model';
-import { createFollowService } from './users.service';
+import { createFollowService, createUserDirectory, type UserDirectory } from './users.service';
 import { createUsersRouter } from './users.routes';
 
 // The users module's contract. Other modules import only from here (a lint rule enforces it).
@@ -13,12 +13,17 @@ export { userModel, followModel, normaliseEmail, ROLES, type UserDoc, type UserS
 // Views of a user, shaped by one mapper each.
 export { toMe, toPublicProfile, type MeView, type PublicProfileView } from './users.mapper';
 // The caller's own profile, served under /api/auth/me by auth; these schemas validate its inputs.
-export { createProfileService, type ProfileService, type ProfilePatch, type PreferencesPatch } from './users.service';
+export { createProfileService, type ProfileService, type ProfilePatch, type PreferencesPatch, type UserDirectory } from './users.service';
 export { updateMeSchema, updatePreferencesSchema } from './users.schemas';
 
+export interface UsersModule extends AppModule {
+  /** For chat and others: questions about people, answered without handing out user records. */
+  directory: UserDirectory;
+}
+
 /** Public profiles and follows under /api/users; the caller's own profile is served by /api/auth/me. */
-export function createUsersModule(deps: { ctx: AppContext; auth: { requireAuth: RequestHandler } }): AppModule {
+export function createUsersModule(deps: { ctx: AppContext; auth: { requireAuth: RequestHandler } }): UsersModule {
   const users = userModel(deps.ctx.mongo);
   const follows = createFollowService({ users, follows: followModel(deps.ctx.mongo) });
-  return { name: 'users', http: createUsersRouter(follows, deps.auth.requireAuth) };
+  return { name: 'users', http: createUsersRouter(follows, deps.auth.requireAuth), directory: createUserDirectory(users) };
 }

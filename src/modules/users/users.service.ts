@@ -180,3 +180,21 @@ export function createFollowService({ users, follows }: { users: Model<UserDoc>;
 }
 
 export type FollowService = ReturnType<typeof createFollowService>;
+
+/** What other modules may ask about people without seeing their records. */
+export interface UserDirectory {
+  /** True when every id names an account that is not deleted (suspended accounts still exist). */
+  allExist(userIds: string[]): Promise<boolean>;
+}
+
+export function createUserDirectory(users: Model<UserDoc>): UserDirectory {
+  return {
+    async allExist(userIds) {
+      const unique = [...new Set(userIds)];
+      const ids = unique.map(objectId);
+      if (ids.some((id) => id === null)) return false;
+      const found = await users.countDocuments({ _id: { $in: ids }, status: { $ne: 'deleted' } });
+      return found === unique.length;
+    },
+  };
+}
