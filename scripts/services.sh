@@ -4,6 +4,10 @@
 # Idempotent. `up` prints the connection URLs as `export NAME=value` lines on stdout, so callers
 # can `eval "$(scripts/services.sh up)"`. A MONGODB_URI, POSTGRES_URL or REDIS_URL already in the
 # environment is used as it is and the matching local service is left alone.
+# Ports: FERRETDB_PORT (27018), POSTGRES_PORT (5433), REDIS_PORT (6380). A port held by anything
+# but this checkout's own service stops `up` at once, naming the holder.
+# Every service runs in a session of its own (setsid), so it outlives the script that started it
+# whichever way that script's process group is stopped (Ctrl-C, SIGTERM, SIGKILL).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 FERRETDB_PORT="${FERRETDB_PORT:-27018}"
@@ -12,104 +16,299 @@ REDIS_PORT="${REDIS_PORT:-6380}"
 POSTGRES_DB="${POSTGRES_DB:-trade}"
 
 FERRET_DIR="$DATA_DIR/ferretdb"
-PG_DIR="$DATA_DIR/postgres"
-# As root, PostgreSQL runs as the postgres user, who may not be able to enter the checkout (a clone
-# inside a private 0700 folder, as mktemp makes): keep its cluster under its own home then.
-if [ "$(id -u)" -eq 0 ] && id postgres >/dev/null 2>&1 && ! runuser -u postgres -- test -x "$DATA_DIR/.." 2>/dev/null; then
-  PG_DIR="/var/lib/postgresql/trade-backend/$(printf '%s' "$ROOT" | sha1sum | cut -c1-12)"
-fi
 REDIS_DIR="$DATA_DIR/redis"
+PG_LOCATION_FILE="$DATA_DIR/postgres.location"
+PG_DIR=""
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+pid_alive() { [ -f "$1" ] && kill -0 "$(head -n 1 "$1")" 2>/dev/null; }
+
+is_root() { [ "$(id -u)" -eq 0 ]; }
+
+# PostgreSQL refuses to run as root: when we are root, its files belong to the postgres user.
+# From /: that user may not be allowed into the current folder.
+pg_run() {
+  if is_root; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# Who listens on a port. Empty when neither ss nor lsof can tell (then callers fall back to the
+# pid files alone).
+listener_pids() {
+  local port=$1
+  if command -v ss >/dev/null; then
+    ss -Hltnp "sport = :$port" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u
+  elif command -v lsof >/dev/null; then
+    lsof -nP -t -iTCP:"$port" -sTCP:LISTEN 2>/dev/null | sort -u
+  fi
+}
+
+can_name_listeners() { command -v ss >/dev/null || command -v lsof >/dev/null; }
+
+# The checkout a process of these scripts belongs to, read from its command line or its cwd.
+checkout_of_pid() {
+  local pid=$1 args cwd dir
+  args=$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null || true)
+  dir=$(printf '%s\n' "$args" | sed -n 's/^--state-dir=\(.*\)\/\.data\/ferretdb\/state$/\1/p' | head -n 1)
+  if [ -z "$dir" ]; then
+    # postgres -D <cluster>/data: the cluster folder records its checkout.
+    dir=$(printf '%s\n' "$args" | sed -n '/^-D$/{n;p;}' | head -n 1)
+    if [ -n "$dir" ] && [ -f "$dir/../checkout" ]; then dir=$(cat "$dir/../checkout"); else dir=""; fi
+  fi
+  if [ -z "$dir" ]; then
+    # redis-server runs in --dir, <checkout>/.data/redis.
+    cwd=$(readlink "/proc/$pid/cwd" 2>/dev/null || true)
+    case "$cwd" in */.data/redis) dir=${cwd%/.data/redis} ;; esac
+  fi
+  [ -n "$dir" ] && echo "$dir"
+  return 0
+}
+
+describe_holder() {
+  local port=$1 pids pid line checkout
+  pids=$(listener_pids "$port")
+  if [ -z "$pids" ]; then
+    if can_name_listeners; then
+      echo "  a process this user cannot see (run 'ss -ltnp' as root to name it)"
+    else
+      echo "  a process that cannot be named here (install iproute2 for ss, or lsof, to name it)"
+    fi
+    return 0
+  fi
+  for pid in $pids; do
+    line="pid $pid ($(ps -o user= -p "$pid" 2>/dev/null | tr -d ' ')): $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-200)"
+    checkout=$(checkout_of_pid "$pid")
+    if [ -n "$checkout" ]; then line="$line [services of the checkout $checkout]"; fi
+    echo "  $line"
+  done
+}
+
+# Three ports near the requested ones that are all free, to suggest.
+suggest_ports() {
+  local offset f p r
+  for offset in 10 20 30 40 50 60 70 80 90 100; do
+    f=$((FERRETDB_PORT + offset)); p=$((POSTGRES_PORT + offset)); r=$((REDIS_PORT + offset))
+    if ! port_open "$f" && ! port_open "$p" && ! port_open "$r"; then
+      echo "FERRETDB_PORT=$f POSTGRES_PORT=$p REDIS_PORT=$r"; return 0
+    fi
+  done
+  echo "FERRETDB_PORT=<port> POSTGRES_PORT=<port> REDIS_PORT=<port>"
+}
+
+port_taken() {
+  local name=$1 port=$2
+  log "port $port ($name) on 127.0.0.1 is taken by something that is not this checkout's $name:"
+  describe_holder "$port" >&2
+  log "stop that, or give this checkout other ports, for example:"
+  log "  $(suggest_ports) ./scripts/test.sh   (the same variables work for dev.sh and services.sh)"
+  exit 1
+}
+
+# Ours when the pid in our pid file is alive and listening on the port. Without ss and lsof the
+# listener cannot be named: then a live pid file and an open port count as ours.
+pid_file_serves_port() {
+  local pidfile=$1 port=$2 pid pids
+  pid_alive "$pidfile" || return 1
+  port_open "$port" || return 1
+  pid=$(head -n 1 "$pidfile")
+  can_name_listeners || return 0
+  pids=$(listener_pids "$port")
+  # Listening on a port but not visible (another user's process): not ours.
+  printf '%s\n' "$pids" | grep -qx "$pid"
+}
+
+# up: 0 = ours and running, 1 = free (start it); stops the script when something else holds it.
+check_port() {
+  local name=$1 port=$2 pidfile=$3
+  if pid_file_serves_port "$pidfile" "$port"; then return 0; fi
+  if port_open "$port"; then port_taken "$name" "$port"; fi
+  if pid_alive "$pidfile"; then
+    log "this checkout's $name (pid $(head -n 1 "$pidfile")) runs, but not on port $port: stop it with"
+    log "  scripts/services.sh down   (or set the port it was started with)"
+    exit 1
+  fi
+  return 1
+}
+
 wait_port() {
-  local port=$1 name=$2
-  for _ in $(seq 1 100); do port_open "$port" && return 0; sleep 0.2; done
+  local port=$1 name=$2 pidfile=${3:-} logfile=${4:-}
+  for _ in $(seq 1 150); do
+    port_open "$port" && return 0
+    if [ -n "$pidfile" ] && [ -f "$pidfile" ] && ! pid_alive "$pidfile"; then
+      log "$name exited at start; the end of $logfile:"
+      tail -n 20 "$logfile" >&2 || true
+      return 1
+    fi
+    sleep 0.2
+  done
   log "$name did not start listening on 127.0.0.1:$port"; return 1
 }
 
-pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
-
-# PostgreSQL refuses to run as root: when we are root, its files belong to the postgres user.
-pg_run() {
-  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+# Starts "$@" detached in a session of its own; the pid is written to $1 by the process itself
+# (setsid forks when its caller leads a process group, so $! would not be the service's pid).
+start_detached() {
+  local pidfile=$1 logfile=$2; shift 2
+  rm -f "$pidfile"
+  setsid sh -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" </dev/null >"$logfile" 2>&1 &
+  for _ in $(seq 1 50); do [ -s "$pidfile" ] && return 0; sleep 0.1; done
+  log "could not start $1"; return 1
 }
 
-ferretdb_up() {
-  if pid_alive "$FERRET_DIR/ferretdb.pid" && port_open "$FERRETDB_PORT"; then return 0; fi
-  ensure_ferretdb
-  mkdir -p "$FERRET_DIR/data" "$FERRET_DIR/state"
-  log "starting FerretDB on 127.0.0.1:$FERRETDB_PORT"
-  nohup "$FERRETDB_BIN" \
-    --listen-addr="127.0.0.1:$FERRETDB_PORT" \
-    --handler=sqlite --sqlite-url="file:$FERRET_DIR/data/" \
-    --state-dir="$FERRET_DIR/state" \
-    --telemetry=disable --debug-addr=- --log-level=WARN \
-    >"$FERRET_DIR/ferretdb.log" 2>&1 &
-  echo $! >"$FERRET_DIR/ferretdb.pid"
-  wait_port "$FERRETDB_PORT" FerretDB
+stop_pid_file() {
+  local pidfile=$1 name=$2 pid
+  if pid_alive "$pidfile"; then
+    pid=$(head -n 1 "$pidfile")
+    kill "$pid"
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
+    log "stopped $name"
+  fi
+  rm -f "$pidfile"
+}
+
+# ---------------------------------------------------------------------------------------------
+# PostgreSQL cluster folder. Decided once, then remembered in $DATA_DIR/postgres.location, so
+# every run (and `down`) uses the same cluster. As root, PostgreSQL runs as the postgres user,
+# who may not be able to enter the checkout (a clone inside a private 0700 folder, as mktemp
+# makes): the cluster then lives under that user's home.
+pg_home_dir() { echo "/var/lib/postgresql/trade-backend/$(printf '%s' "$1" | sha1sum | cut -c1-12)"; }
+
+# Where earlier versions of this script may have put this checkout's cluster.
+pg_candidates() {
+  echo "$DATA_DIR/postgres"
+  if is_root; then pg_home_dir "$DATA_DIR"; pg_home_dir "$ROOT"; fi
+}
+mapfile -t PG_CANDIDATES < <(pg_candidates)
+
+pg_running_in() {
+  local bin; bin=$(postgres_bin_dir || true)
+  [ -n "$bin" ] && [ -f "$1/data/PG_VERSION" ] && pg_run "$bin/pg_ctl" -D "$1/data" status >/dev/null 2>&1
+}
+
+# Sets PG_DIR. With "decide", makes and remembers the choice when there is none yet.
+resolve_pg_dir() {
+  local mode=${1:-} c
+  if [ -s "$PG_LOCATION_FILE" ]; then PG_DIR=$(cat "$PG_LOCATION_FILE"); return 0; fi
+  PG_DIR=""
+  # No remembered choice: a cluster an earlier run made wins, a running one first.
+  for c in "${PG_CANDIDATES[@]}"; do if pg_running_in "$c"; then PG_DIR=$c; break; fi; done
+  if [ -z "$PG_DIR" ]; then
+    for c in "${PG_CANDIDATES[@]}"; do if [ -f "$c/data/PG_VERSION" ]; then PG_DIR=$c; break; fi; done
+  fi
+  [ "$mode" = decide ] || return 0
+  mkdir -p "$DATA_DIR"
+  if [ -z "$PG_DIR" ]; then
+    PG_DIR="$DATA_DIR/postgres"
+    if is_root && id postgres >/dev/null 2>&1 && ! runuser -u postgres -- test -x "$DATA_DIR" 2>/dev/null; then
+      PG_DIR=$(pg_home_dir "$DATA_DIR")
+    fi
+  fi
+  echo "$PG_DIR" >"$PG_LOCATION_FILE"
+}
+
+pg_pid_file() { echo "$PG_DIR/data/postmaster.pid"; }
+
+psql_admin() {
+  local bin; bin=$(postgres_bin_dir)
+  pg_run "$bin/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$POSTGRES_PORT" -U postgres "$@"
+}
+
+ensure_pg_database() {
+  local bin; bin=$(postgres_bin_dir)
+  if ! psql_admin -tAc "SELECT 1 FROM pg_database WHERE datname='$1'" | grep -q 1; then
+    pg_run "$bin/createdb" -h 127.0.0.1 -p "$POSTGRES_PORT" -U postgres "$1"
+  fi
 }
 
 postgres_up() {
   ensure_postgres_installed
   local bin; bin=$(postgres_bin_dir)
-  if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
-    log "creating a PostgreSQL cluster in $PG_DIR/data"
-    mkdir -p "$PG_DIR"
-    [ "$(id -u)" -eq 0 ] && chown -R postgres:postgres "$PG_DIR"
-    # trust on loopback only: this cluster is a local development and test peer.
-    pg_run "$bin/initdb" -D "$PG_DIR/data" -U postgres --auth=trust -E UTF8 >/dev/null
-  fi
-  if ! pg_run "$bin/pg_ctl" -D "$PG_DIR/data" status >/dev/null 2>&1; then
+  resolve_pg_dir decide
+  if check_port PostgreSQL "$POSTGRES_PORT" "$(pg_pid_file)"; then :; else
+    if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
+      log "creating a PostgreSQL cluster in $PG_DIR/data"
+      mkdir -p "$PG_DIR"
+      is_root && chown -R postgres:postgres "$PG_DIR"
+      # trust on loopback only: this cluster is a local development and test peer.
+      pg_run "$bin/initdb" -D "$PG_DIR/data" -U postgres --auth=trust -E UTF8 >/dev/null
+    fi
+    echo "$ROOT" >"$PG_DIR/checkout"
     log "starting PostgreSQL on 127.0.0.1:$POSTGRES_PORT"
-    pg_run "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w -t 60 \
+    # pg_ctl itself starts the postmaster in a new session; setsid -w keeps pg_ctl's own wait.
+    pg_run setsid -w "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w -t 60 \
       -o "-c listen_addresses=127.0.0.1 -p $POSTGRES_PORT -c unix_socket_directories='$PG_DIR' -c max_connections=300 -c fsync=off" \
-      start >/dev/null
+      start </dev/null >/dev/null
   fi
-  if ! pg_run "$bin/psql" -h 127.0.0.1 -p "$POSTGRES_PORT" -U postgres -tAc \
-      "SELECT 1 FROM pg_database WHERE datname='$POSTGRES_DB'" | grep -q 1; then
-    pg_run "$bin/createdb" -h 127.0.0.1 -p "$POSTGRES_PORT" -U postgres "$POSTGRES_DB"
+  ensure_pg_database "$POSTGRES_DB"
+}
+
+ferretdb_up() {
+  if check_port FerretDB "$FERRETDB_PORT" "$FERRET_DIR/ferretdb.pid"; then
+    return 0
   fi
+  ensure_ferretdb
+  mkdir -p "$FERRET_DIR/data" "$FERRET_DIR/state"
+  log "starting FerretDB on 127.0.0.1:$FERRETDB_PORT"
+  start_detached "$FERRET_DIR/ferretdb.pid" "$FERRET_DIR/ferretdb.log" "$FERRETDB_BIN" \
+    --listen-addr="127.0.0.1:$FERRETDB_PORT" \
+    --handler=sqlite --sqlite-url="file:$FERRET_DIR/data/" \
+    --state-dir="$FERRET_DIR/state" \
+    --telemetry=disable --debug-addr=- --log-level=WARN
+  wait_port "$FERRETDB_PORT" FerretDB "$FERRET_DIR/ferretdb.pid" "$FERRET_DIR/ferretdb.log"
 }
 
 redis_up() {
-  if port_open "$REDIS_PORT"; then return 0; fi
   ensure_redis_installed
+  if check_port Redis "$REDIS_PORT" "$REDIS_DIR/redis.pid"; then return 0; fi
   mkdir -p "$REDIS_DIR"
   log "starting Redis on 127.0.0.1:$REDIS_PORT"
-  redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$REDIS_DIR" \
+  rm -f "$REDIS_DIR/redis.pid"
+  setsid -w redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$REDIS_DIR" \
     --daemonize yes --pidfile "$REDIS_DIR/redis.pid" --logfile "$REDIS_DIR/redis.log" \
-    --save '' --appendonly no >/dev/null
+    --save '' --appendonly no </dev/null >/dev/null
   wait_port "$REDIS_PORT" Redis
 }
 
-ferretdb_down() {
-  if pid_alive "$FERRET_DIR/ferretdb.pid"; then
-    kill "$(cat "$FERRET_DIR/ferretdb.pid")"; log "stopped FerretDB"
-  fi
-  rm -f "$FERRET_DIR/ferretdb.pid"
-}
+ferretdb_down() { stop_pid_file "$FERRET_DIR/ferretdb.pid" FerretDB; }
 
+# Stops every cluster of this checkout that runs: the remembered one and any an earlier version
+# of this script left in another candidate folder.
 postgres_down() {
-  local bin; bin=$(postgres_bin_dir || true)
-  if [ -n "$bin" ] && [ -f "$PG_DIR/data/PG_VERSION" ] && pg_run "$bin/pg_ctl" -D "$PG_DIR/data" status >/dev/null 2>&1; then
-    pg_run "$bin/pg_ctl" -D "$PG_DIR/data" -m fast stop >/dev/null; log "stopped PostgreSQL"
-  fi
+  local bin c seen=" "; bin=$(postgres_bin_dir || true)
+  [ -n "$bin" ] || return 0
+  resolve_pg_dir
+  for c in ${PG_DIR:+"$PG_DIR"} "${PG_CANDIDATES[@]}"; do
+    case "$seen" in *" $c "*) continue ;; esac
+    seen="$seen$c "
+    if pg_running_in "$c"; then
+      pg_run "$bin/pg_ctl" -D "$c/data" -m fast -w stop >/dev/null; log "stopped PostgreSQL ($c)"
+    fi
+  done
 }
 
-redis_down() {
-  if pid_alive "$REDIS_DIR/redis.pid"; then kill "$(cat "$REDIS_DIR/redis.pid")"; log "stopped Redis"; fi
-}
+redis_down() { stop_pid_file "$REDIS_DIR/redis.pid" Redis; }
 
 status_line() {
-  if port_open "$2"; then echo "$1: up on 127.0.0.1:$2"; else echo "$1: down"; fi
+  local name=$1 port=$2 pidfile=$3
+  if pid_file_serves_port "$pidfile" "$port"; then echo "$name: up on 127.0.0.1:$port"
+  elif port_open "$port"; then echo "$name: down (port $port is held by another process)"
+  else echo "$name: down"; fi
 }
 
 case "${1:-}" in
   up)
-    [ -n "${MONGODB_URI:-}" ] || ferretdb_up
-    [ -n "${POSTGRES_URL:-}" ] || postgres_up
-    [ -n "${REDIS_URL:-}" ] || redis_up
+    want_pg=0; want_ferretdb=0; want_redis=0
+    [ -n "${POSTGRES_URL:-}" ] || want_pg=1
+    [ -n "${MONGODB_URI:-}" ] || want_ferretdb=1
+    [ -n "${REDIS_URL:-}" ] || want_redis=1
+    # Every port first, so that a collision stops us before anything starts.
+    [ "$want_pg" -eq 0 ] || { resolve_pg_dir decide; check_port PostgreSQL "$POSTGRES_PORT" "$(pg_pid_file)" || true; }
+    [ "$want_ferretdb" -eq 0 ] || check_port FerretDB "$FERRETDB_PORT" "$FERRET_DIR/ferretdb.pid" || true
+    [ "$want_redis" -eq 0 ] || check_port Redis "$REDIS_PORT" "$REDIS_DIR/redis.pid" || true
+    [ "$want_pg" -eq 0 ] || postgres_up
+    [ "$want_ferretdb" -eq 0 ] || ferretdb_up
+    [ "$want_redis" -eq 0 ] || redis_up
     echo "export MONGODB_URI=${MONGODB_URI:-mongodb://127.0.0.1:$FERRETDB_PORT/trade}"
     echo "export POSTGRES_URL=${POSTGRES_URL:-postgres://postgres@127.0.0.1:$POSTGRES_PORT/$POSTGRES_DB}"
     echo "export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:$REDIS_PORT}"
@@ -117,9 +316,10 @@ case "${1:-}" in
   down)
     ferretdb_down; postgres_down; redis_down ;;
   status)
-    status_line FerretDB "$FERRETDB_PORT"
-    status_line PostgreSQL "$POSTGRES_PORT"
-    status_line Redis "$REDIS_PORT"
+    resolve_pg_dir
+    status_line FerretDB "$FERRETDB_PORT" "$FERRET_DIR/ferretdb.pid"
+    status_line PostgreSQL "$POSTGRES_PORT" "$(pg_pid_file)"
+    status_line Redis "$REDIS_PORT" "$REDIS_DIR/redis.pid"
     ;;
   *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
 esac

@@ -1,0 +1,147 @@
+import { MongoClient } from 'mongodb';
+import { readFile } from 'node:fs/promises';
+import { Client } from 'pg';
+import { freePort } from '../helpers/ferretdb';
+import { alive, Checkout, freePorts, type Ports } from './checkout';
+
+// Each step starts or stops real services in a fresh copy of the repository; generous limits,
+// no timing assertions.
+jest.setTimeout(60_000);
+
+const mongoUrl = (ports: Ports) => `mongodb://127.0.0.1:${ports.FERRETDB_PORT}/`;
+const pgUrl = (ports: Ports, db = 'trade') => `postgres://postgres@127.0.0.1:${ports.POSTGRES_PORT}/${db}`;
+
+async function withMongo<T>(ports: Ports, fn: (client: MongoClient) => Promise<T>): Promise<T> {
+  const client = await MongoClient.connect(mongoUrl(ports), { serverSelectionTimeoutMS: 5000 });
+  try {
+    return await fn(client);
+  } finally {
+    await client.close();
+  }
+}
+
+async function withPg<T>(ports: Ports, db: string, fn: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: pgUrl(ports, db) });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+describe('scripts/services.sh in a fresh copy of the repository', () => {
+  let first: Checkout;
+  let second: Checkout | undefined;
+  let ports: Ports;
+  let otherPorts: Ports;
+
+  beforeAll(async () => {
+    ports = await freePorts();
+    otherPorts = await freePorts();
+    first = await Checkout.create();
+  });
+
+  afterAll(async () => {
+    await second?.destroy([ports, otherPorts]);
+    await first?.destroy([ports]);
+  });
+
+  it('comes up, goes down and comes up again on the same PostgreSQL cluster and data', async () => {
+    const up = await first.services('up', ports);
+    expect(up).toMatchObject({ code: 0 });
+    expect(up.stdout).toContain(`export MONGODB_URI=mongodb://127.0.0.1:${ports.FERRETDB_PORT}/trade`);
+    const pgDir = await first.postgresDir();
+    expect(pgDir).toBeTruthy();
+
+    await withMongo(ports, (c) => c.db('marker').collection('kept').insertOne({ _id: 'across-restarts' as never }));
+    await withPg(ports, 'trade', (c) => c.query('CREATE TABLE kept_across_restarts (id int)'));
+
+    const down = await first.services('down', ports);
+    expect(down).toMatchObject({ code: 0 });
+    expect((await first.services('status', ports)).stdout).toBe('FerretDB: down\nPostgreSQL: down\nRedis: down\n');
+
+    const again = await first.services('up', ports);
+    expect(again).toMatchObject({ code: 0 });
+    expect(again.stderr).not.toMatch(/creating a PostgreSQL cluster/);
+    expect(await first.postgresDir()).toBe(pgDir);
+    expect(await withMongo(ports, (c) => c.db('marker').collection('kept').countDocuments())).toBe(1);
+    const tables = await withPg(ports, 'trade', (c) => c.query("SELECT 1 FROM pg_tables WHERE tablename = 'kept_across_restarts'"));
+    expect(tables.rowCount).toBe(1);
+
+    // A third `up` with everything running changes nothing.
+    expect(await first.services('up', ports)).toMatchObject({ code: 0, stderr: '' });
+  });
+
+  it('when a second copy asks for ports the first one holds, it fails at once naming the port, the holder and the variables', async () => {
+    second = await Checkout.create();
+    const theirs = second;
+
+    // Same ports for everything: PostgreSQL's is the first one checked.
+    const same = await theirs.services('up', ports);
+    expect(same.code).not.toBe(0);
+    expect(same.stderr).toContain(`port ${ports.POSTGRES_PORT} (PostgreSQL)`);
+    expect(same.stderr).toContain(`pid ${await pgPid(first)}`);
+    expect(same.stderr).toMatch(/FERRETDB_PORT=\d+ POSTGRES_PORT=\d+ REDIS_PORT=\d+/);
+
+    // Only FerretDB's port collides: named with the checkout that holds it; nothing was started.
+    const ferret = await theirs.services('up', { ...otherPorts, FERRETDB_PORT: ports.FERRETDB_PORT });
+    expect(ferret.code).not.toBe(0);
+    expect(ferret.stderr).toContain(`port ${ports.FERRETDB_PORT} (FerretDB)`);
+    expect(ferret.stderr).toContain(`pid ${await first.pid('.data/ferretdb/ferretdb.pid')}`);
+    expect(ferret.stderr).toContain(first.root);
+
+    // Only Redis's port collides: `up` no longer takes any open port for its own Redis.
+    const redis = await theirs.services('up', { ...otherPorts, REDIS_PORT: ports.REDIS_PORT });
+    expect(redis.code).not.toBe(0);
+    expect(redis.stderr).toContain(`port ${ports.REDIS_PORT} (Redis)`);
+    expect(redis.stderr).toContain(first.root);
+
+    expect((await theirs.services('status', otherPorts)).stdout).toBe('FerretDB: down\nPostgreSQL: down\nRedis: down\n');
+    // The first copy's services are untouched.
+    expect((await first.services('status', ports)).stdout).toBe(
+      `FerretDB: up on 127.0.0.1:${ports.FERRETDB_PORT}\nPostgreSQL: up on 127.0.0.1:${ports.POSTGRES_PORT}\nRedis: up on 127.0.0.1:${ports.REDIS_PORT}\n`,
+    );
+  });
+
+  it.each(['SIGINT', 'SIGKILL'] as const)('when dev.sh is stopped by %s to its process group, the services it started keep running', async (signal) => {
+    expect((await first.services('down', ports)).code).toBe(0);
+    const dev = first.dev(ports, await freePort());
+    try {
+      const deadline = Date.now() + 45_000;
+      while (!/Listening on http/.test(dev.output()) && dev.child.exitCode === null && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(dev.output()).toMatch(/Listening on http/);
+      expect(dev.output()).not.toMatch(/installing npm packages/);
+      const ferretdb = await first.pid('.data/ferretdb/ferretdb.pid');
+      const redis = await first.pid('.data/redis/redis.pid');
+      process.kill(-(dev.child.pid as number), signal);
+      await dev.exited;
+
+      expect(alive(ferretdb)).toBe(true);
+      expect(alive(redis)).toBe(true);
+      expect(alive(await pgPid(first))).toBe(true);
+      expect((await first.services('status', ports)).stdout).toBe(
+        `FerretDB: up on 127.0.0.1:${ports.FERRETDB_PORT}\nPostgreSQL: up on 127.0.0.1:${ports.POSTGRES_PORT}\nRedis: up on 127.0.0.1:${ports.REDIS_PORT}\n`,
+      );
+      await withMongo(ports, (c) => c.db('marker').command({ ping: 1 }));
+    } finally {
+      try {
+        process.kill(-(dev.child.pid as number), 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  });
+});
+
+async function pgPid(checkout: Checkout): Promise<number | null> {
+  const dir = await checkout.postgresDir();
+  if (!dir) return null;
+  try {
+    return Number((await readFile(`${dir}/data/postmaster.pid`, 'utf8')).split('\n')[0]);
+  } catch {
+    return null;
+  }
+}
