@@ -7,6 +7,9 @@ import { errors } from './errors';
  * Each list describes its cursor with a type guard; anything that does not decode to an object
  * passing that guard is the client's mistake, answered as VALIDATION_FAILED on `field`.
  */
+/** A list's page size when the client sends no `?limit=` (schemas cap it at 100). */
+export const DEFAULT_PAGE_LIMIT = 20;
+
 export type CursorValue = Record<string, string | number>;
 
 export function encodeCursor(value: CursorValue): string {

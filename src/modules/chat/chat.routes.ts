@@ -2,42 +2,29 @@ import type { RequestHandler, Response } from 'express';
 import { createModuleRouter } from '../../platform/http/router';
 import { validate } from '../../platform/http/validate';
 import { getAuth } from '../../platform/auth-context';
-import { errors } from '../../platform/errors';
 import type { MemberRole } from './chat.model';
 import type { ChatServices } from './chat.services';
 import * as s from './chat.schemas';
 
 const input = <T>(res: Response) => res.locals.input as T;
-const DEFAULT_LIMIT = 20;
 
 export function createChatRouter(chat: ChatServices, requireAuth: RequestHandler) {
   const routes = createModuleRouter('/api/chat');
-  const { conversations, messages, changes, receipts, sync, presence } = chat;
+  const { conversations, conversationDetails, messages, changes, receipts, sync } = chat;
 
   routes.post('/conversations', requireAuth, validate(s.createConversationSchema), async (_req, res) => {
-    const { userId } = getAuth(res);
-    const body = input<{ type: 'direct' | 'group'; participantIds: string[]; title?: string }>(res);
-    if (body.type === 'direct') {
-      if (body.participantIds.length !== 1) {
-        throw errors.validation([{ field: 'participantIds', message: 'A direct conversation has exactly one other participant' }]);
-      }
-      const { conversation, created } = await conversations.createDirect(userId, body.participantIds[0] as string);
-      res.status(created ? 201 : 200).json({ data: conversation });
-      return;
-    }
-    if (!body.title) throw errors.validation([{ field: 'title', message: 'A group needs a title' }]);
-    res.status(201).json({ data: await conversations.createGroup(userId, body.title, body.participantIds) });
+    const body = input<Parameters<typeof conversations.create>[1]>(res);
+    const { conversation, created } = await conversations.create(getAuth(res).userId, body);
+    // An existing direct conversation is answered as found (200), a new one as created (201).
+    res.status(created ? 201 : 200).json({ data: conversation });
   });
 
   routes.get('/conversations', requireAuth, validate(s.listSchema, ['query']), async (_req, res) => {
-    const query = input<{ limit?: number; cursor?: string }>(res);
-    res.json(await conversations.list(getAuth(res).userId, { limit: query.limit ?? DEFAULT_LIMIT, cursor: query.cursor }));
+    res.json(await conversations.list(getAuth(res).userId, input<{ limit?: number; cursor?: string }>(res)));
   });
 
   routes.get('/conversations/:id', requireAuth, validate(s.conversationIdParam, ['params']), async (_req, res) => {
-    const view = await conversations.get(getAuth(res).userId, input<{ id: string }>(res).id);
-    const states = await presence.lookup(view.participants.map((p) => p.userId));
-    res.json({ data: { ...view, participants: view.participants.map((p) => ({ ...p, ...states[p.userId] })) } });
+    res.json({ data: await conversationDetails(getAuth(res).userId, input<{ id: string }>(res).id) });
   });
 
   routes.patch('/conversations/:id/settings', requireAuth, validate({ ...s.conversationIdParam, ...s.muteSchema }, ['params', 'body']), async (_req, res) => {
@@ -67,8 +54,8 @@ export function createChatRouter(chat: ChatServices, requireAuth: RequestHandler
   });
 
   routes.get('/conversations/:id/messages', requireAuth, validate({ ...s.conversationIdParam, ...s.listMessagesSchema }, ['params', 'query']), async (_req, res) => {
-    const { id, limit, ...rest } = input<{ id: string; limit?: number; cursor?: string; direction?: 'backward' | 'forward'; search?: string }>(res);
-    res.json(await messages.list(getAuth(res).userId, id, { limit: limit ?? DEFAULT_LIMIT, ...rest }));
+    const { id, ...query } = input<{ id: string } & Parameters<typeof messages.list>[2]>(res);
+    res.json(await messages.list(getAuth(res).userId, id, query));
   });
 
   routes.post('/conversations/:id/read', requireAuth, validate({ ...s.conversationIdParam, ...s.readBody }, ['params', 'body']), async (_req, res) => {
@@ -96,8 +83,7 @@ export function createChatRouter(chat: ChatServices, requireAuth: RequestHandler
   });
 
   routes.get('/sync', requireAuth, validate(s.syncSchema, ['query']), async (_req, res) => {
-    const query = input<{ since?: string; limit?: number }>(res);
-    res.json({ data: await sync.sync(getAuth(res).userId, { since: query.since, limit: query.limit ?? 200 }) });
+    res.json({ data: await sync.sync(getAuth(res).userId, input<{ since?: string; limit?: number }>(res)) });
   });
 
   return routes;

@@ -6,7 +6,7 @@ import { createSequenceAllocator } from '../../platform/sequences';
 import { createLocks } from '../../platform/locks';
 import { getChatModels } from './chat.model';
 import { createChatStore, createNotifier } from './chat.store';
-import { createConversationsService } from './conversations.service';
+import { createConversationDetails, createConversationsService } from './conversations.service';
 import { createMessagesService } from './messages.service';
 import { createMessageChangesService } from './message-changes.service';
 import { createReceiptsService } from './receipts.service';
@@ -55,13 +55,15 @@ export function createChatServices({ ctx, io, users, attachments }: ChatServiceD
   });
   const typing = createTyping({
     timeoutMs: config.chat.typingTimeoutMs,
+    requireMember: (conversationId, userId) => store.requireMember(conversationId, userId),
     emit: async (event, conversationId, userId) => {
       const conversation = await models.Conversation.findById(conversationId, { participantIds: 1 }).lean();
       const others = (conversation?.participantIds ?? []).map(String).filter((id) => id !== userId);
       notifier.toUsers(others, event, { conversationId, userId });
     },
   });
-  return { models, store, conversations, messages, changes, receipts, sync, presence, typing };
+  const conversationDetails = createConversationDetails(conversations, presence);
+  return { models, store, conversations, conversationDetails, messages, changes, receipts, sync, presence, typing };
 }
 
 export type ChatServices = ReturnType<typeof createChatServices>;

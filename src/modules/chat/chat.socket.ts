@@ -48,14 +48,12 @@ export function registerChatEvents(socket: Socket, chat: ChatServices, logger: L
     chat.receipts.markDelivered(userId, input.conversationId, input.seq), logger);
 
   onEvent<WithConversation, unknown>(socket, 'typing:start', s.typingEvent, async ({ input }) => {
-    await chat.store.requireMember(input.conversationId, userId);
     await chat.typing.start(socket.id, userId, input.conversationId);
     return { conversationId: input.conversationId };
   }, logger);
 
   onEvent<WithConversation, unknown>(socket, 'typing:stop', s.typingEvent, async ({ input }) => {
-    await chat.store.requireMember(input.conversationId, userId);
-    chat.typing.stop(socket.id, input.conversationId);
+    await chat.typing.stopOwn(socket.id, userId, input.conversationId);
     return { conversationId: input.conversationId };
   }, logger);
 }

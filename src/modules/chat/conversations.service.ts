@@ -6,7 +6,8 @@ import { errors } from '../../platform/errors';
 import { memberKey, type ChatModels, type ConversationDoc, type MemberDoc, type MemberRole } from './chat.model';
 import { chatErrors } from './chat.errors';
 import { toConversationView, type ConversationView } from './chat.mappers';
-import { decodeCursor, encodeCursor, isNonNegativeInt, isObjectIdHex } from '../../platform/pagination';
+import type { PresenceState } from './presence';
+import { DEFAULT_PAGE_LIMIT, decodeCursor, encodeCursor, isNonNegativeInt, isObjectIdHex } from '../../platform/pagination';
 import { isDuplicateKey } from '../../platform/mongo';
 import type { ChatStore, Notifier } from './chat.store';
 
@@ -58,6 +59,22 @@ export function createConversationsService({ models, store, notifier, users, con
   }
 
   return {
+    /** POST /conversations: a direct conversation with exactly one other person, or a titled group. */
+    async create(
+      userId: string,
+      input: { type: 'direct' | 'group'; participantIds: string[]; title?: string },
+    ): Promise<{ conversation: ConversationView; created: boolean }> {
+      if (input.type === 'direct') {
+        const [other] = input.participantIds;
+        if (input.participantIds.length !== 1 || other === undefined) {
+          throw errors.validation([{ field: 'participantIds', message: 'A direct conversation has exactly one other participant' }]);
+        }
+        return this.createDirect(userId, other);
+      }
+      if (!input.title) throw errors.validation([{ field: 'title', message: 'A group needs a title' }]);
+      return { conversation: await this.createGroup(userId, input.title, input.participantIds), created: true };
+    },
+
     async createDirect(userId: string, otherUserId: string): Promise<{ conversation: ConversationView; created: boolean }> {
       if (userId === otherUserId) throw errors.validation([{ field: 'participantIds', message: 'A direct conversation needs another person' }]);
       await assertUsersExist([otherUserId]);
@@ -103,22 +120,23 @@ export function createConversationsService({ models, store, notifier, users, con
       return view(conversation as ConversationDoc, userId);
     },
 
-    async list(userId: string, options: { limit: number; cursor?: string }) {
+    async list(userId: string, options: { limit?: number; cursor?: string }) {
+      const limit = options.limit ?? DEFAULT_PAGE_LIMIT;
       const cursor = decodeCursor(options.cursor, isListCursor);
       const filter: Record<string, unknown> = { participantIds: new Types.ObjectId(userId) };
       if (cursor) {
         const at = new Date(cursor.t);
         filter.$or = [{ lastActivityAt: { $lt: at } }, { lastActivityAt: at, _id: { $lt: new Types.ObjectId(cursor.id) } }];
       }
-      const rows = await Conversation.find(filter).sort({ lastActivityAt: -1, _id: -1 }).limit(options.limit + 1).lean<ConversationDoc[]>();
-      const page = rows.slice(0, options.limit);
+      const rows = await Conversation.find(filter).sort({ lastActivityAt: -1, _id: -1 }).limit(limit + 1).lean<ConversationDoc[]>();
+      const page = rows.slice(0, limit);
       const members = page.length
         ? await store.membersOf(page)
         : [];
       const data = page.map((c) => toConversationView(c, members.filter((m) => String(m.conversationId) === String(c._id)), userId));
       const last = page[page.length - 1];
-      const nextCursor = rows.length > options.limit && last ? encodeCursor({ t: new Date(last.lastActivityAt).getTime(), id: String(last._id) }) : null;
-      return { data, page: { nextCursor, limit: options.limit } };
+      const nextCursor = rows.length > limit && last ? encodeCursor({ t: new Date(last.lastActivityAt).getTime(), id: String(last._id) }) : null;
+      return { data, page: { nextCursor, limit } };
     },
 
     async get(userId: string, conversationId: string): Promise<ConversationView> {
@@ -200,3 +218,18 @@ export function createConversationsService({ models, store, notifier, users, con
 }
 
 export type ConversationsService = ReturnType<typeof createConversationsService>;
+
+/**
+ * GET /conversations/:id: the conversation with each participant's presence. Apart from the
+ * service because presence announces changes to conversations' contacts, so it is built after it.
+ */
+export function createConversationDetails(
+  conversations: Pick<ConversationsService, 'get'>,
+  presence: { lookup(userIds: string[]): Promise<Record<string, PresenceState>> },
+) {
+  return async (userId: string, conversationId: string) => {
+    const view = await conversations.get(userId, conversationId);
+    const states = await presence.lookup(view.participants.map((p) => p.userId));
+    return { ...view, participants: view.participants.map((p) => ({ ...p, ...states[p.userId] })) };
+  };
+}

@@ -4,7 +4,7 @@ import type { AttachmentsService } from '../uploads';
 import { memberKey, type ChatModels, type ConversationDoc, type MessageDoc, type MessageType } from './chat.model';
 import { chatErrors } from './chat.errors';
 import { toMessageView, type MessageView } from './chat.mappers';
-import { decodeCursor, encodeCursor, isNonNegativeInt } from '../../platform/pagination';
+import { DEFAULT_PAGE_LIMIT, decodeCursor, encodeCursor, isNonNegativeInt } from '../../platform/pagination';
 import { isDuplicateKey } from '../../platform/mongo';
 import type { ChatStore, Notifier } from './chat.store';
 
@@ -135,7 +135,8 @@ export function createMessagesService({ models, store, notifier, consumeSendBudg
       throw errors.serviceUnavailable();
     },
 
-    async list(userId: string, conversationId: string, options: { limit: number; cursor?: string; direction?: 'backward' | 'forward'; search?: string }) {
+    async list(userId: string, conversationId: string, options: { limit?: number; cursor?: string; direction?: 'backward' | 'forward'; search?: string }) {
+      const limit = options.limit ?? DEFAULT_PAGE_LIMIT;
       await store.requireMember(conversationId, userId);
       const cursor = decodeCursor(options.cursor, isPageCursor);
       const direction = cursor?.d ?? options.direction ?? 'backward';
@@ -148,12 +149,12 @@ export function createMessagesService({ models, store, notifier, consumeSendBudg
       }
       const rows = await Message.find(filter)
         .sort({ seq: direction === 'backward' ? -1 : 1 })
-        .limit(options.limit + 1)
+        .limit(limit + 1)
         .lean<MessageDoc[]>();
-      const page = rows.slice(0, options.limit);
+      const page = rows.slice(0, limit);
       const last = page[page.length - 1];
-      const nextCursor = rows.length > options.limit && last ? encodeCursor({ s: last.seq, d: direction }) : null;
-      return { data: page.map(toMessageView), page: { nextCursor, limit: options.limit } };
+      const nextCursor = rows.length > limit && last ? encodeCursor({ s: last.seq, d: direction }) : null;
+      return { data: page.map(toMessageView), page: { nextCursor, limit } };
     },
   };
 }

@@ -25,13 +25,16 @@ interface Change {
  * cursor therefore never moves past a change younger than the settle window, and such young
  * changes are sent again on the next call (every item is an upsert keyed by id + changeSeq).
  */
+/** Changes per /sync call when the client sends no `?limit=`: a catch-up after a night offline fits in a few calls. */
+const DEFAULT_SYNC_LIMIT = 200;
+
 export function createSyncService({ models, receipts, config, clock }: SyncDeps) {
   const { Conversation, Member, Message } = models;
 
   return {
-    async sync(userId: string, options: { since?: string; limit: number }) {
+    async sync(userId: string, options: { since?: string; limit?: number }) {
       const since = decodeCursor(options.since, isSyncCursor, 'since')?.c ?? 0;
-      const limit = options.limit;
+      const limit = options.limit ?? DEFAULT_SYNC_LIMIT;
       const memberships = await Member.find({ userId }).lean<MemberDoc[]>();
       const active = memberships.filter((m) => !m.leftAt).map((m) => m.conversationId);
 

@@ -4,6 +4,8 @@
  */
 export function createTyping(options: {
   timeoutMs: number;
+  /** Throws (NOT_FOUND) unless the user is a member: only members type, or stop typing, in a conversation. */
+  requireMember: (conversationId: string, userId: string) => Promise<unknown>;
   emit: (event: 'typing:start' | 'typing:stop', conversationId: string, userId: string) => Promise<void>;
 }) {
   const timers = new Map<string, { timer: NodeJS.Timeout; userId: string; conversationId: string }>();
@@ -20,6 +22,7 @@ export function createTyping(options: {
 
   return {
     async start(socketId: string, userId: string, conversationId: string): Promise<void> {
+      await options.requireMember(conversationId, userId);
       const id = slot(socketId, conversationId);
       const existing = timers.get(id);
       if (existing) clearTimeout(existing.timer);
@@ -29,6 +32,12 @@ export function createTyping(options: {
       // Only the first start of a burst is relayed; repeats just keep the indicator alive.
       if (!existing) await options.emit('typing:start', conversationId, userId);
     },
+    /** The client's own typing:stop, answered like any request about the conversation. */
+    async stopOwn(socketId: string, userId: string, conversationId: string): Promise<void> {
+      await options.requireMember(conversationId, userId);
+      stop(socketId, conversationId);
+    },
+    /** A stop the server decides (a message sent): no check, nothing to answer. */
     stop,
     /** On disconnect: every indicator this socket had on stops now. */
     stopAll(socketId: string): void {

@@ -7,7 +7,6 @@ import { followPageSchema, userIdParamSchema } from './users.schemas';
 
 export function createUsersRouter(follows: FollowService, requireAuth: RequestHandler) {
   const routes = createModuleRouter('/api/users');
-  const DEFAULT_LIMIT = 20;
 
   routes.get('/:id', requireAuth, validate(userIdParamSchema, ['params']), async (_req, res) => {
     res.json({ data: await follows.publicProfile((res.locals.input as { id: string }).id) });
@@ -23,12 +22,12 @@ export function createUsersRouter(follows: FollowService, requireAuth: RequestHa
 
   routes.get('/:id/followers', requireAuth, validate(followPageSchema, ['params', 'query']), async (_req, res) => {
     const input = res.locals.input as { id: string; limit?: number; cursor?: string };
-    res.json(await follows.followers(input.id, input.limit ?? DEFAULT_LIMIT, input.cursor));
+    res.json(await follows.followers(input.id, input.limit, input.cursor));
   });
 
   routes.get('/:id/following', requireAuth, validate(followPageSchema, ['params', 'query']), async (_req, res) => {
     const input = res.locals.input as { id: string; limit?: number; cursor?: string };
-    res.json(await follows.following(input.id, input.limit ?? DEFAULT_LIMIT, input.cursor));
+    res.json(await follows.following(input.id, input.limit, input.cursor));
   });
 
   return routes;

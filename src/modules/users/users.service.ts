@@ -1,7 +1,7 @@
 import { Types, type Model } from 'mongoose';
 import { errors } from '../../platform/errors';
 import { isDuplicateKey } from '../../platform/mongo';
-import { decodeCursor, encodeCursor, isObjectIdHex } from '../../platform/pagination';
+import { DEFAULT_PAGE_LIMIT, decodeCursor, encodeCursor, isObjectIdHex } from '../../platform/pagination';
 import type { FollowDoc, Preferences, UserDoc, BusinessProfile } from './user.model';
 import { toMe, toPublicProfile, type MeView, type PublicProfileView } from './users.mapper';
 
@@ -120,7 +120,7 @@ export function createFollowService({ users, follows }: { users: Model<UserDoc>;
     await users.updateOne({ _id: followerId }, { $set: { followingCount: following } });
   }
 
-  async function page(filter: 'followers' | 'following', userId: string, limit: number, cursor?: string): Promise<FollowPage> {
+  async function page(filter: 'followers' | 'following', userId: string, limit = DEFAULT_PAGE_LIMIT, cursor?: string): Promise<FollowPage> {
     const user = await findActive(userId);
     if (!user) throw errors.notFound('User');
     // An empty ?cursor= has always meant the first page.
@@ -174,8 +174,8 @@ export function createFollowService({ users, follows }: { users: Model<UserDoc>;
       return { following: false };
     },
 
-    followers: (userId: string, limit: number, cursor?: string) => page('followers', userId, limit, cursor),
-    following: (userId: string, limit: number, cursor?: string) => page('following', userId, limit, cursor),
+    followers: (userId: string, limit?: number, cursor?: string) => page('followers', userId, limit, cursor),
+    following: (userId: string, limit?: number, cursor?: string) => page('following', userId, limit, cursor),
   };
 }
 
