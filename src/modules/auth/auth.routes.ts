@@ -2,7 +2,6 @@ import type { Request, RequestHandler } from 'express';
 import { createModuleRouter } from '../../platform/http/router';
 import { validate } from '../../platform/http/validate';
 import { getAuth } from '../../platform/auth-context';
-import { errors } from '../../platform/errors';
 import { updateMeSchema, updatePreferencesSchema, type ProfileService, type ProfilePatch, type PreferencesPatch } from '../users';
 import type { AuthService } from './auth.service';
 import type { AccountService } from './account.service';
@@ -113,8 +112,7 @@ export function createAuthRouter(deps: AuthRouterDeps) {
   });
 
   routes.delete('/sessions/:id', requireAuth, validate(sessionIdParamSchema, ['params']), async (_req, res) => {
-    const removed = await deps.sessions.revokeOwn(getAuth(res).userId, (res.locals.input as { id: string }).id);
-    if (!removed) throw errors.notFound('Session');
+    await deps.sessions.revokeDevice(getAuth(res).userId, (res.locals.input as { id: string }).id);
     res.status(204).end();
   });
 

@@ -1,5 +1,6 @@
 import { Types, type Model } from 'mongoose';
 import type { AuthContext } from '../../platform/auth-context';
+import { errors } from '../../platform/errors';
 import type { Logger } from '../../platform/logger';
 import type { UserDoc } from '../users';
 import { claimOnce, type AuthModels } from './auth.model';
@@ -179,6 +180,11 @@ export function createSessionsService({ models, users, accessTokens, refreshTtlD
       if (!session) return false;
       await revokeSession(session._id, new Types.ObjectId(userId), 'signed_out');
       return true;
+    },
+
+    /** Signs out one of the caller's devices; a session that is not theirs (or gone) does not exist for them. */
+    async revokeDevice(userId: string, sessionId: string): Promise<void> {
+      if (!(await this.revokeOwn(userId, sessionId))) throw errors.notFound('Session');
     },
   };
 }
