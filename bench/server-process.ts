@@ -7,7 +7,7 @@ import http from 'node:http';
 import { Types } from 'mongoose';
 import { Server } from 'socket.io';
 import { startTestServer, type TestServer } from '../tests/helpers/server';
-import { userModel } from '../src/modules/users';
+import { getUserModel } from '../src/modules/users';
 import { createAuthServices } from '../src/modules/auth';
 import { createMailer } from '../src/platform/mail';
 import { getChatModels, memberKey } from '../src/modules/chat/chat.model';
@@ -38,7 +38,7 @@ async function seed(app: TestServer, n: number) {
     emailVerified: true,
     passwordHash: 'not-a-usable-hash',
   }));
-  await userModel(ctx.mongo).insertMany(users);
+  await getUserModel(ctx.mongo).insertMany(users);
   const { sessions } = createAuthServices(ctx, createMailer(ctx.config, ctx.logger));
   const tokens: string[] = [];
   for (let i = 0; i < n; i += 50) {

@@ -2,8 +2,8 @@ import type { Connection } from 'mongoose';
 import type { Config } from '../../platform/config';
 import type { Logger } from '../../platform/logger';
 import { createMailer } from '../../platform/mail';
-import { followModel, normaliseEmail, userModel } from '../users';
-import { authModels } from './auth.model';
+import { getFollowModel, normaliseEmail, getUserModel } from '../users';
+import { getAuthModels } from './auth.model';
 import { createPasswords, passwordProblem } from './passwords';
 import { createAccessTokens } from './tokens';
 import { createSessionsService } from './sessions.service';
@@ -15,9 +15,9 @@ import { createAuthService } from './auth.service';
  * bare MongoDB connection (no HTTP, no Redis), so the account looks exactly like any other.
  */
 export function createSuperAdminTool(mongo: Connection, config: Config, clock: () => Date, logger: Logger) {
-  const users = userModel(mongo);
-  followModel(mongo);
-  const models = authModels(mongo);
+  const users = getUserModel(mongo);
+  getFollowModel(mongo);
+  const models = getAuthModels(mongo);
   const passwords = createPasswords(config.auth.bcryptCost);
   const sessions = createSessionsService({
     models,

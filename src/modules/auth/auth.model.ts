@@ -119,7 +119,7 @@ const failureSchema = new Schema<LoginFailureDoc>(
 failureSchema.index({ userId: 1, at: 1 });
 failureSchema.index({ at: 1 });
 
-export function authModels(mongo: Connection) {
+export function getAuthModels(mongo: Connection) {
   return {
     sessions: (mongo.models.AuthSession as Model<SessionDoc> | undefined) ?? mongo.model<SessionDoc>('AuthSession', sessionSchema),
     refreshTokens:
@@ -135,7 +135,7 @@ export function authModels(mongo: Connection) {
   };
 }
 
-export type AuthModels = ReturnType<typeof authModels>;
+export type AuthModels = ReturnType<typeof getAuthModels>;
 
 /** True for the one caller that gets to use the secret with this hash; false for every other. */
 export async function claimOnce(models: AuthModels, hash: string, now: Date, expiresAt: Date): Promise<boolean> {

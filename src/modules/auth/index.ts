@@ -6,8 +6,8 @@ import type { Server as IoServer } from 'socket.io';
 import { userRoom, type AuthContext, type Role } from '../../platform/auth-context';
 import { createRateLimit } from '../../platform/http/rate-limit';
 import { createMailer, type Mailer } from '../../platform/mail';
-import { createProfileService, followModel, userModel } from '../users';
-import { authModels } from './auth.model';
+import { createProfileService, getFollowModel, getUserModel } from '../users';
+import { getAuthModels } from './auth.model';
 import { createPasswords } from './passwords';
 import { createAccessTokens } from './tokens';
 import { createSessionsService } from './sessions.service';
@@ -39,15 +39,15 @@ export interface AuthModule extends AppModule, AuthGuards {
 /** Builds every auth service on one context; also used by the create-admin command. */
 export function createAuthServices(ctx: AppContext, mailer: Mailer, onRevoked?: (userId: string, sessionIds: string[]) => void) {
   const { config, clock, logger } = ctx;
-  const users = userModel(ctx.mongo);
-  const models = authModels(ctx.mongo);
+  const users = getUserModel(ctx.mongo);
+  const models = getAuthModels(ctx.mongo);
   const passwords = createPasswords(config.auth.bcryptCost);
   const accessTokens = createAccessTokens(config.jwt);
   const sessions = createSessionsService({ models, users, accessTokens, refreshTtlDays: config.auth.refreshTtlDays, refreshReuseGraceSeconds: config.auth.refreshReuseGraceSeconds, clock, logger, onRevoked });
   const emailTokens = createEmailTokensService({ models, users, mailer, config, clock, logger });
   const auth = createAuthService({ users, loginFailures: models.loginFailures, passwords, sessions, emailTokens, config: config.auth, clock });
   const account = createAccountService({ users, passwords, sessions, emailTokens, clock });
-  return { models, users, accessTokens, sessions, emailTokens, auth, account, profiles: createProfileService({ users, follows: followModel(ctx.mongo) }) };
+  return { models, users, accessTokens, sessions, emailTokens, auth, account, profiles: createProfileService({ users, follows: getFollowModel(ctx.mongo) }) };
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { AppContext } from '../../platform/context';
 import type { AppModule } from '../../platform/module';
-import { followModel, userModel } from './user.model';
+import { getFollowModel, getUserModel } from './user.model';
 import { createFollowService, createUserDirectory, type UserDirectory } from './users.service';
 import { createUsersRouter } from './users.routes';
 
@@ -9,7 +9,7 @@ import { createUsersRouter } from './users.routes';
 //
 // The account record: users owns the `users` collection; auth keeps the credential fields of the
 // same document (password hash, lockout), so it receives the model and the record's type.
-export { userModel, followModel, normaliseEmail, ROLES, type UserDoc, type UserStatus } from './user.model';
+export { getUserModel, getFollowModel, normaliseEmail, ROLES, type UserDoc, type UserStatus } from './user.model';
 // Views of a user, shaped by one mapper each.
 export { toMe, toPublicProfile, type MeView, type PublicProfileView } from './users.mapper';
 // The caller's own profile, served under /api/auth/me by auth; these schemas validate its inputs.
@@ -23,7 +23,7 @@ export interface UsersModule extends AppModule {
 
 /** Public profiles and follows under /api/users; the caller's own profile is served by /api/auth/me. */
 export function createUsersModule(deps: { ctx: AppContext; auth: { requireAuth: RequestHandler } }): UsersModule {
-  const users = userModel(deps.ctx.mongo);
-  const follows = createFollowService({ users, follows: followModel(deps.ctx.mongo) });
+  const users = getUserModel(deps.ctx.mongo);
+  const follows = createFollowService({ users, follows: getFollowModel(deps.ctx.mongo) });
   return { name: 'users', http: createUsersRouter(follows, deps.auth.requireAuth), directory: createUserDirectory(users) };
 }

@@ -132,11 +132,11 @@ followSchema.index({ followerId: 1, followeeId: 1 }, { unique: true });
 followSchema.index({ followeeId: 1, _id: -1 });
 followSchema.index({ followerId: 1, _id: -1 });
 
-export function userModel(mongo: Connection): Model<UserDoc> {
+export function getUserModel(mongo: Connection): Model<UserDoc> {
   return (mongo.models.User as Model<UserDoc> | undefined) ?? mongo.model<UserDoc>('User', userSchema);
 }
 
-export function followModel(mongo: Connection): Model<FollowDoc> {
+export function getFollowModel(mongo: Connection): Model<FollowDoc> {
   return (mongo.models.Follow as Model<FollowDoc> | undefined) ?? mongo.model<FollowDoc>('Follow', followSchema);
 }
 
