@@ -22,6 +22,7 @@ import { createAuthSweeper } from './sweeper';
 // and the create-admin command's tool. Other modules import only from here.
 export { isOwnerOrAdmin, assertOwnerOrAdmin, ADMIN_ROLES } from './auth.middleware';
 export { createSuperAdminTool } from './admin-bootstrap';
+export { AUTH_ERROR_CODES, type AuthErrorCode } from './auth.errors';
 
 /** What other modules receive as ModuleDeps.auth. */
 export interface AuthGuards {

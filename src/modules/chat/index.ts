@@ -9,6 +9,7 @@ import { createChatRouter } from './chat.routes';
 import { registerChatEvents } from './chat.socket';
 
 // The chat module's contract. Other modules import only from here (a lint rule enforces it).
+export { CHAT_ERROR_CODES, type ChatErrorCode } from './chat.errors';
 
 /** What a module that guards shared things (uploads' files) may ask chat. */
 export interface ConversationAccess {

@@ -10,6 +10,7 @@ import type { Attachment, UploadKind } from './uploads.types';
 
 // The uploads module's contract. Other modules import only from here (a lint rule enforces it).
 export type { Attachment, UploadKind } from './uploads.types';
+export { UPLOADS_ERROR_CODES, type UploadsErrorCode } from './uploads.errors';
 
 /** What a module that shares files (chat) asks of uploads. */
 export interface AttachmentsService {
