@@ -1,4 +1,4 @@
-import mongoose, { type Connection } from 'mongoose';
+import mongoose, { Types, type Connection } from 'mongoose';
 import type { Logger } from './logger';
 
 /**
@@ -53,4 +53,12 @@ export async function syncIndexes(connection: Connection): Promise<void> {
  */
 export function isDuplicateKey(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
+}
+
+/**
+ * A client-sent id as an ObjectId, or null. Only the 24-hex form counts: Types.ObjectId.isValid
+ * also accepts any 12-character string, which no id of ours ever is.
+ */
+export function parseObjectId(id: unknown): Types.ObjectId | null {
+  return typeof id === 'string' && /^[0-9a-f]{24}$/i.test(id) ? new Types.ObjectId(id) : null;
 }

@@ -1,5 +1,5 @@
-import { Types } from 'mongoose';
 import { errors } from './errors';
+import { parseObjectId } from './mongo';
 
 /**
  * The one cursor format of every list (DESIGN.md: `?cursor=` is opaque): base64url of a small
@@ -33,5 +33,4 @@ export function decodeCursor<T extends Record<string, unknown>>(
 
 /** Guards for cursor fields. */
 export const isNonNegativeInt = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
-export const isObjectIdHex = (value: unknown): value is string =>
-  typeof value === 'string' && /^[0-9a-f]{24}$/i.test(value) && Types.ObjectId.isValid(value);
+export const isObjectIdHex = (value: unknown): value is string => parseObjectId(value) !== null;

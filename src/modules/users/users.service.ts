@@ -1,6 +1,6 @@
 import { Types, type Model } from 'mongoose';
 import { errors } from '../../platform/errors';
-import { isDuplicateKey } from '../../platform/mongo';
+import { isDuplicateKey, parseObjectId } from '../../platform/mongo';
 import { DEFAULT_PAGE_LIMIT, decodeCursor, encodeCursor, isObjectIdHex } from '../../platform/pagination';
 import type { FollowDoc, Preferences, UserDoc, BusinessProfile } from './user.model';
 import { toMe, toPublicProfile, type MeView, type PublicProfileView } from './users.mapper';
@@ -31,7 +31,6 @@ function toSetPaths(prefix: string, patch: Record<string, unknown>, out: Record<
   }
 }
 
-const objectId = (id: string) => (Types.ObjectId.isValid(id) && /^[0-9a-f]{24}$/i.test(id) ? new Types.ObjectId(id) : null);
 
 /** The user with live follower/following counts (two indexed counts). */
 export async function withCounts(follows: Model<FollowDoc>, user: UserDoc): Promise<UserDoc> {
@@ -101,7 +100,7 @@ const isFollowCursor = (v: Record<string, unknown>): v is FollowCursor => isObje
 
 export function createFollowService({ users, follows }: { users: Model<UserDoc>; follows: Model<FollowDoc> }) {
   async function findActive(id: string) {
-    const oid = objectId(id);
+    const oid = parseObjectId(id);
     if (!oid) return null;
     return users.findOne({ _id: oid, status: 'active' }).lean();
   }
@@ -167,7 +166,7 @@ export function createFollowService({ users, follows }: { users: Model<UserDoc>;
     },
 
     async unfollow(followerId: string, followeeId: string): Promise<{ following: false }> {
-      const target = objectId(followeeId);
+      const target = parseObjectId(followeeId);
       if (!target) throw errors.notFound('User');
       const removed = await follows.deleteOne({ followerId: new Types.ObjectId(followerId), followeeId: target });
       if (removed.deletedCount === 1) await storeCounts(target, new Types.ObjectId(followerId));
@@ -191,7 +190,7 @@ export function createUserDirectory(users: Model<UserDoc>): UserDirectory {
   return {
     async allExist(userIds) {
       const unique = [...new Set(userIds)];
-      const ids = unique.map(objectId);
+      const ids = unique.map(parseObjectId);
       if (ids.some((id) => id === null)) return false;
       const found = await users.countDocuments({ _id: { $in: ids }, status: { $ne: 'deleted' } });
       return found === unique.length;
