@@ -7,7 +7,7 @@ import http from 'node:http';
 import { Types } from 'mongoose';
 import { Server } from 'socket.io';
 import { startTestServer, type TestServer } from '../tests/helpers/server';
-import { getUserModel } from '../src/modules/users';
+import { getUserModel } from '../src/modules/users/user.model';
 import { createAuthServices } from '../src/modules/auth';
 import { createMailer } from '../src/platform/mail';
 import { getChatModels, memberKey } from '../src/modules/chat/chat.model';

@@ -2,7 +2,7 @@ import type { Connection } from 'mongoose';
 import type { Config } from '../../platform/config';
 import type { Logger } from '../../platform/logger';
 import { createMailer } from '../../platform/mail';
-import { getFollowModel, normaliseEmail, getUserModel } from '../users';
+import { createAccountServices, normaliseEmail } from '../users';
 import { getAuthModels } from './auth.model';
 import { createPasswords, passwordProblem } from './passwords';
 import { createAccessTokens } from './tokens';
@@ -15,8 +15,7 @@ import { createAuthService } from './auth.service';
  * bare MongoDB connection (no HTTP, no Redis), so the account looks exactly like any other.
  */
 export function createSuperAdminTool(mongo: Connection, config: Config, clock: () => Date, logger: Logger) {
-  const users = getUserModel(mongo);
-  getFollowModel(mongo);
+  const { accounts: users } = createAccountServices(mongo);
   const models = getAuthModels(mongo);
   const passwords = createPasswords(config.auth.bcryptCost);
   const sessions = createSessionsService({

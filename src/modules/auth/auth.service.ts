@@ -1,8 +1,7 @@
-import { Types, type Model } from 'mongoose';
+import type { Types } from 'mongoose';
 import type { Config } from '../../platform/config';
 import type { Role } from '../../platform/auth-context';
-import { isDuplicateKey } from '../../platform/mongo';
-import { normaliseEmail, toMe, type MeView, type UserDoc } from '../users';
+import { normaliseEmail, toMe, type MeView, type UserAccounts, type UserDoc } from '../users';
 import { authErrors } from './auth.errors';
 import type { AuthModels } from './auth.model';
 import type { Passwords } from './passwords';
@@ -14,7 +13,7 @@ export interface SignInResult extends IssuedTokens {
 }
 
 export interface AuthServiceDeps {
-  users: Model<UserDoc>;
+  users: UserAccounts;
   loginFailures: AuthModels['loginFailures'];
   passwords: Passwords;
   sessions: SessionsService;
@@ -36,7 +35,7 @@ export function createAuthService({ users, loginFailures, passwords, sessions, e
     const count = await loginFailures.countDocuments({ userId, at: { $gt: since } });
     if (count < config.maxFailedLogins) return null;
     const lockedUntil = new Date(now.getTime() + config.lockMinutes * 60_000);
-    await users.updateOne({ _id: userId }, { $set: { lockedUntil, failuresClearedAt: now } });
+    await users.lock(userId, lockedUntil, now);
     return lockedUntil;
   }
 
@@ -46,21 +45,15 @@ export function createAuthService({ users, loginFailures, passwords, sessions, e
       device: DeviceInfo,
     ): Promise<SignInResult> {
       const passwordHash = await passwords.hash(input.password);
-      let user: UserDoc;
-      try {
-        const created = await users.create({
-          email: normaliseEmail(input.email),
-          name: input.name,
-          phone: input.phone,
-          // Only the self-service roles; admin roles come from create-admin or an admin.
-          role: input.role ?? 'user',
-          passwordHash,
-        });
-        user = created.toObject();
-      } catch (err) {
-        if (isDuplicateKey(err)) throw authErrors.emailTaken();
-        throw err;
-      }
+      const user: UserDoc | null = await users.create({
+        email: input.email,
+        name: input.name,
+        phone: input.phone,
+        // Only the self-service roles; admin roles come from create-admin or an admin.
+        role: input.role ?? 'user',
+        passwordHash,
+      });
+      if (!user) throw authErrors.emailTaken();
       await emailTokens.sendVerification(user);
       const tokens = await sessions.start(user, device);
       return { user: toMe(user), ...tokens };
@@ -68,10 +61,7 @@ export function createAuthService({ users, loginFailures, passwords, sessions, e
 
     async login(input: { email: string; password: string }, device: DeviceInfo): Promise<SignInResult> {
       const now = clock();
-      const user = await users
-        .findOne({ email: normaliseEmail(input.email) })
-        .select('+passwordHash +lockedUntil +failuresClearedAt')
-        .lean();
+      const user = await users.findForSignIn(input.email);
       if (!user || user.status === 'deleted') {
         await passwords.burn(input.password);
         throw authErrors.invalidCredentials();
@@ -87,10 +77,7 @@ export function createAuthService({ users, loginFailures, passwords, sessions, e
         throw lockedUntil ? authErrors.accountLocked(lockedUntil, clock()) : authErrors.invalidCredentials();
       }
       if (user.status === 'suspended') throw authErrors.accountSuspended();
-      await users.updateOne(
-        { _id: user._id },
-        { $set: { failuresClearedAt: now, lockedUntil: null } },
-      );
+      await users.clearFailures(user._id, now);
       const tokens = await sessions.start(user, device);
       // toMe picks named fields only, so the hash never reaches the response.
       return { user: toMe(user), ...tokens };
@@ -100,16 +87,14 @@ export function createAuthService({ users, loginFailures, passwords, sessions, e
     async createPrivileged(input: { email: string; password: string; name: string; role: Role }): Promise<{ id: string; created: boolean }> {
       const email = normaliseEmail(input.email);
       const passwordHash = await passwords.hash(input.password);
-      const existing = await users.findOne({ email }, { _id: 1 }).lean();
-      if (existing) {
-        await users.updateOne(
-          { _id: existing._id },
-          { $set: { role: input.role, status: 'active', emailVerified: true, passwordHash, passwordChangedAt: clock() } },
-        );
-        await sessions.revokeAll(existing._id, 'role_changed');
-        return { id: String(existing._id), created: false };
+      const existingId = await users.findIdByEmail(email);
+      if (existingId) {
+        await users.promote(existingId, { role: input.role, passwordHash, at: clock() });
+        await sessions.revokeAll(existingId, 'role_changed');
+        return { id: String(existingId), created: false };
       }
       const created = await users.create({ email, name: input.name, role: input.role, emailVerified: true, passwordHash });
+      if (!created) throw authErrors.emailTaken();
       return { id: String(created._id), created: true };
     },
   };

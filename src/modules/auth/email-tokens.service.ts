@@ -1,8 +1,8 @@
-import { Types, type Model } from 'mongoose';
+import type { Types } from 'mongoose';
 import type { Config } from '../../platform/config';
 import type { Mailer } from '../../platform/mail';
 import type { Logger } from '../../platform/logger';
-import { normaliseEmail, type UserDoc } from '../users';
+import type { UserAccounts, UserDoc } from '../users';
 import { claimOnce, type AuthModels, type OneTimePurpose } from './auth.model';
 import { authErrors } from './auth.errors';
 import { buildLink, resetMail, verificationMail } from './auth.mail';
@@ -10,7 +10,7 @@ import { hashToken, randomToken } from './tokens';
 
 export interface EmailTokensDeps {
   models: AuthModels;
-  users: Model<UserDoc>;
+  users: Pick<UserAccounts, 'findActiveByEmail'>;
   mailer: Mailer;
   config: Pick<Config, 'auth' | 'mail'>;
   clock: () => Date;
@@ -44,13 +44,13 @@ export function createEmailTokensService({ models, users, mailer, config, clock,
     },
 
     async resendVerification(email: string): Promise<void> {
-      const user = await users.findOne({ email: normaliseEmail(email), status: 'active' }, { email: 1, name: 1, emailVerified: 1 }).lean();
+      const user = await users.findActiveByEmail(email);
       if (!user || user.emailVerified) return;
       await this.sendVerification(user);
     },
 
     async sendReset(email: string): Promise<void> {
-      const user = await users.findOne({ email: normaliseEmail(email), status: 'active' }, { email: 1, name: 1 }).lean();
+      const user = await users.findActiveByEmail(email);
       if (!user) return;
       const ttlMinutes = config.auth.resetTokenTtlMinutes;
       const token = await issue(user._id, 'reset_password', ttlMinutes * 60_000);

@@ -6,7 +6,7 @@ import type { Server as IoServer } from 'socket.io';
 import { userRoom, type AuthContext, type Role } from '../../platform/auth-context';
 import { createRateLimit } from '../../platform/http/rate-limit';
 import { createMailer, type Mailer } from '../../platform/mail';
-import { createProfileService, getFollowModel, getUserModel } from '../users';
+import { createAccountServices } from '../users';
 import { getAuthModels } from './auth.model';
 import { createPasswords } from './passwords';
 import { createAccessTokens } from './tokens';
@@ -40,7 +40,7 @@ export interface AuthModule extends AppModule, AuthGuards {
 /** Builds every auth service on one context; also used by the create-admin command. */
 export function createAuthServices(ctx: AppContext, mailer: Mailer, onRevoked?: (userId: string, sessionIds: string[]) => void) {
   const { config, clock, logger } = ctx;
-  const users = getUserModel(ctx.mongo);
+  const { accounts: users, profiles } = createAccountServices(ctx.mongo);
   const models = getAuthModels(ctx.mongo);
   const passwords = createPasswords(config.auth.bcryptCost);
   const accessTokens = createAccessTokens(config.jwt);
@@ -48,7 +48,7 @@ export function createAuthServices(ctx: AppContext, mailer: Mailer, onRevoked?: 
   const emailTokens = createEmailTokensService({ models, users, mailer, config, clock, logger });
   const auth = createAuthService({ users, loginFailures: models.loginFailures, passwords, sessions, emailTokens, config: config.auth, clock });
   const account = createAccountService({ users, passwords, sessions, emailTokens, clock });
-  return { models, users, accessTokens, sessions, emailTokens, auth, account, profiles: createProfileService({ users, follows: getFollowModel(ctx.mongo) }) };
+  return { models, users, accessTokens, sessions, emailTokens, auth, account, profiles };
 }
 
 /**

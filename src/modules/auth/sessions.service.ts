@@ -1,8 +1,8 @@
-import { Types, type Model } from 'mongoose';
+import { Types } from 'mongoose';
 import type { AuthContext } from '../../platform/auth-context';
 import { errors } from '../../platform/errors';
 import type { Logger } from '../../platform/logger';
-import type { UserDoc } from '../users';
+import type { UserAccounts, UserDoc } from '../users';
 import { claimOnce, type AuthModels } from './auth.model';
 import { authErrors } from './auth.errors';
 import { hashToken, randomToken, type AccessTokens } from './tokens';
@@ -23,7 +23,7 @@ export interface IssuedTokens {
 
 export interface SessionsDeps {
   models: AuthModels;
-  users: Model<UserDoc>;
+  users: Pick<UserAccounts, 'accessState'>;
   accessTokens: AccessTokens;
   refreshTtlDays: number;
   /**
@@ -96,7 +96,7 @@ export function createSessionsService({ models, users, accessTokens, refreshTtlD
       if (presentedDoc.expiresAt <= now) throw authErrors.invalidRefreshToken();
       const [session, user] = await Promise.all([
         sessions.findById(presentedDoc.sessionId).lean(),
-        users.findById(presentedDoc.userId, { role: 1, status: 1 }).lean(),
+        users.accessState(presentedDoc.userId),
       ]);
       if (!session || session.revokedAt || session.expiresAt <= now) throw authErrors.invalidRefreshToken();
       if (!user || user.status !== 'active') {
@@ -143,7 +143,7 @@ export function createSessionsService({ models, users, accessTokens, refreshTtlD
     async authenticate(claims: { userId: string; sessionId: string }): Promise<AuthContext> {
       const [session, user] = await Promise.all([
         sessions.findById(claims.sessionId, { userId: 1, revokedAt: 1 }).lean(),
-        users.findById(claims.userId, { role: 1, status: 1 }).lean(),
+        users.accessState(claims.userId),
       ]);
       if (!session || session.revokedAt || String(session.userId) !== claims.userId) throw authErrors.sessionRevoked();
       if (!user || user.status === 'deleted') throw authErrors.sessionRevoked();

@@ -1,20 +1,33 @@
 import type { RequestHandler } from 'express';
+import type { Connection } from 'mongoose';
 import type { AppContext } from '../../platform/context';
 import type { AppModule } from '../../platform/module';
 import { getFollowModel, getUserModel } from './user.model';
-import { createFollowService, createUserDirectory, type UserDirectory } from './users.service';
+import { createUserAccounts, type UserAccounts } from './accounts.service';
+import { createFollowService, createProfileService, createUserDirectory, type ProfileService, type UserDirectory } from './users.service';
 import { createUsersRouter } from './users.routes';
 
 // The users module's contract. Other modules import only from here (a lint rule enforces it).
 //
-// The account record: users owns the `users` collection; auth keeps the credential fields of the
-// same document (password hash, lockout), so it receives the model and the record's type.
-export { getUserModel, getFollowModel, normaliseEmail, ROLES, type UserDoc, type UserStatus } from './user.model';
+// The account record (its type, roles and how emails compare). Users owns the `users` collection;
+// auth reaches the credential fields it keeps there (password hash, lockout) through UserAccounts.
+export { normaliseEmail, ROLES, type UserDoc, type UserStatus } from './user.model';
+export type { UserAccounts, SignInRecord, NewAccount } from './accounts.service';
 // Views of a user, shaped by one mapper each.
 export { toMe, toPublicProfile, type MeView, type PublicProfileView } from './users.mapper';
 // The caller's own profile, served under /api/auth/me by auth; these schemas validate its inputs.
-export { createProfileService, type ProfileService, type ProfilePatch, type PreferencesPatch, type UserDirectory } from './users.service';
+export type { ProfileService, ProfilePatch, PreferencesPatch, UserDirectory } from './users.service';
 export { updateMeSchema, updatePreferencesSchema } from './users.schemas';
+
+/**
+ * Users' services for the module that serves the account (auth, also on the bare connection of
+ * the create-admin command). Stateless over the connection, so building them twice is harmless;
+ * it also registers the users and follows models, whose indexes are created at start.
+ */
+export function createAccountServices(mongo: Connection): { accounts: UserAccounts; profiles: ProfileService } {
+  const users = getUserModel(mongo);
+  return { accounts: createUserAccounts(users), profiles: createProfileService({ users, follows: getFollowModel(mongo) }) };
+}
 
 export interface UsersModule extends AppModule {
   /** For chat and others: questions about people, answered without handing out user records. */
