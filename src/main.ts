@@ -2,6 +2,8 @@ import 'dotenv/config';
 import { ConfigError, loadConfig } from './platform/config';
 import { createLogger } from './platform/logger';
 import { createMetrics } from './platform/metrics';
+import { createEventBus } from './platform/events';
+import { createJobRunner } from './platform/jobs';
 import { openConnections } from './platform/connections';
 import { installShutdownHandlers } from './platform/shutdown';
 import type { AppContext } from './platform/context';
@@ -20,13 +22,16 @@ async function main(): Promise<void> {
   }
   const logger = createLogger({ level: config.logLevel, json: config.nodeEnv === 'production' });
   const connections = await openConnections(config, logger);
+  const metrics = createMetrics();
   const ctx: AppContext = {
     config,
     logger,
     mongo: connections.mongo,
     postgres: connections.postgres,
     redis: connections.redis,
-    metrics: createMetrics(),
+    metrics,
+    events: createEventBus({ logger, metrics }),
+    jobs: createJobRunner({ redisUrl: config.redis.url, keyPrefix: config.redis.keyPrefix, logger, metrics, shutdownTimeoutMs: config.shutdownTimeoutMs }),
     clock: () => new Date(),
     startedAt: new Date(),
   };

@@ -70,6 +70,8 @@ export async function createServer(ctx: AppContext, connections: Connections): P
   const builtApp = createApp(ctx, { modules, openApiDocument: await loadOpenApiDocument() });
   app = builtApp;
   for (const module of modules) await module.start?.();
+  // After every module registered its queues and schedules.
+  await ctx.jobs.start();
 
   return {
     app: builtApp,
@@ -103,6 +105,8 @@ export async function createServer(ctx: AppContext, connections: Connections): P
       if (outcome === 'timeout') logger.warn('Shutdown deadline reached; closing remaining connections');
       httpServer.closeAllConnections();
       for (const module of [...modules].reverse()) await module.stop?.();
+      await ctx.jobs.close();
+      await ctx.events.drain();
       await closeConnections(connections, logger);
       ctx.metrics.stop();
       logger.info('Shutdown complete');

@@ -5,6 +5,8 @@ import TestAgent from 'supertest/lib/agent';
 import { loadConfig } from '../../src/platform/config';
 import { createLogger } from '../../src/platform/logger';
 import { createMetrics } from '../../src/platform/metrics';
+import { createEventBus } from '../../src/platform/events';
+import { createJobRunner } from '../../src/platform/jobs';
 import { openConnections } from '../../src/platform/connections';
 import type { AppContext } from '../../src/platform/context';
 import { createServer, type RunningServer } from '../../src/server';
@@ -68,13 +70,16 @@ export async function startTestServer(
   const config = loadConfig(env);
   const logger = createLogger({ level: config.logLevel, json: false });
   const connections = await openConnections(config, logger);
+  const metrics = createMetrics();
   const ctx: AppContext = {
     config,
     logger,
     mongo: connections.mongo,
     postgres: connections.postgres,
     redis: connections.redis,
-    metrics: createMetrics(),
+    metrics,
+    events: createEventBus({ logger, metrics }),
+    jobs: createJobRunner({ redisUrl: config.redis.url, keyPrefix: config.redis.keyPrefix, logger, metrics, shutdownTimeoutMs: config.shutdownTimeoutMs }),
     clock: () => new Date(),
     startedAt: new Date(),
   };

@@ -1,5 +1,6 @@
 import type { Types } from 'mongoose';
 import type { Config } from '../../platform/config';
+import type { EventBus } from '../../platform/events';
 import type { Role } from '../../platform/auth-context';
 import { normaliseEmail, toMe, type MeView, type UserAccounts, type UserDoc } from '../users';
 import { authErrors } from './auth.errors';
@@ -20,9 +21,10 @@ export interface AuthServiceDeps {
   emailTokens: EmailTokensService;
   config: Config['auth'];
   clock: () => Date;
+  events?: Pick<EventBus, 'publish'>;
 }
 
-export function createAuthService({ users, loginFailures, passwords, sessions, emailTokens, config, clock }: AuthServiceDeps) {
+export function createAuthService({ users, loginFailures, passwords, sessions, emailTokens, config, clock, events }: AuthServiceDeps) {
   /**
    * Records a failure as an insert and counts the window: inserts stay exact under concurrency on
    * FerretDB, where $inc does not (see docs/architecture.md). Returns the lock end once the limit is hit.
@@ -54,6 +56,7 @@ export function createAuthService({ users, loginFailures, passwords, sessions, e
         passwordHash,
       });
       if (!user) throw authErrors.emailTaken();
+      events?.publish('user.registered', { userId: String(user._id), role: user.role, at: new Date(user.createdAt).toISOString() });
       await emailTokens.sendVerification(user);
       const tokens = await sessions.start(user, device);
       return { user: toMe(user), ...tokens };

@@ -46,7 +46,7 @@ export function createAuthServices(ctx: AppContext, mailer: Mailer, onRevoked?: 
   const accessTokens = createAccessTokens(config.jwt);
   const sessions = createSessionsService({ models, users, accessTokens, refreshTtlDays: config.auth.refreshTtlDays, refreshReuseGraceSeconds: config.auth.refreshReuseGraceSeconds, clock, logger, onRevoked });
   const emailTokens = createEmailTokensService({ models, users, mailer, config, clock, logger });
-  const auth = createAuthService({ users, loginFailures: models.loginFailures, passwords, sessions, emailTokens, config: config.auth, clock });
+  const auth = createAuthService({ users, loginFailures: models.loginFailures, passwords, sessions, emailTokens, config: config.auth, clock, events: ctx.events });
   const account = createAccountService({ users, passwords, sessions, emailTokens, clock });
   return { models, users, accessTokens, sessions, emailTokens, auth, account, profiles };
 }

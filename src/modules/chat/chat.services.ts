@@ -36,7 +36,7 @@ export function createChatServices({ ctx, io, users, attachments }: ChatServiceD
     windowMs: config.chat.sendRateWindowMs,
     clock,
   });
-  const messages = createMessagesService({ models, store, notifier, consumeSendBudget, attachments, clock });
+  const messages = createMessagesService({ models, store, notifier, consumeSendBudget, attachments, clock, events: ctx.events });
   const changes = createMessageChangesService({ models, store, notifier, config: config.chat, clock });
   const receipts = createReceiptsService({ models, store, notifier, clock });
   const sync = createSyncService({ models, receipts, config: config.chat, clock });

@@ -6,6 +6,7 @@ import { chatErrors } from './chat.errors';
 import { toMessageView, type MessageView } from './chat.mappers';
 import { DEFAULT_PAGE_LIMIT, decodeCursor, encodeCursor, isNonNegativeInt } from '../../platform/pagination';
 import { isDuplicateKey } from '../../platform/mongo';
+import type { EventBus } from '../../platform/events';
 import type { ChatStore, Notifier } from './chat.store';
 
 export interface SendInput {
@@ -24,6 +25,7 @@ export interface MessagesDeps {
   /** Uploads' contract; `kind` is passed as the message type, so every file must be of that kind. */
   attachments?: AttachmentsService;
   clock: () => Date;
+  events?: Pick<EventBus, 'publish'>;
 }
 
 const ATTACHMENT_TYPES: MessageType[] = ['image', 'document', 'voice'];
@@ -39,7 +41,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const preview = (message: Pick<MessageDoc, 'type' | 'text' | 'deletedAt'>) =>
   message.deletedAt ? '' : message.text ? message.text.slice(0, 120) : `[${message.type}]`;
 
-export function createMessagesService({ models, store, notifier, consumeSendBudget, attachments, clock }: MessagesDeps) {
+export function createMessagesService({ models, store, notifier, consumeSendBudget, attachments, clock, events }: MessagesDeps) {
   const { Message } = models;
 
   function checkShape(input: SendInput): MessageType {
@@ -75,6 +77,7 @@ export function createMessagesService({ models, store, notifier, consumeSendBudg
   async function publish(conversation: ConversationDoc, message: MessageDoc): Promise<MessageView> {
     const view = toMessageView(message);
     notifier.toUsers(conversation.participantIds, 'chat:message', view);
+    events?.publish('message.sent', { messageId: view.id, conversationId: view.conversationId, senderId: view.senderId, seq: view.seq, type: view.type, at: view.createdAt });
     return view;
   }
 

@@ -35,7 +35,7 @@ const KEEP_COMPLETED = { age: 24 * 3600, count: 10_000 };
 const KEEP_FAILED = { age: 30 * 24 * 3600, count: 10_000 };
 // Redis away: an enqueue waits this long in ioredis' offline queue before the caller hears of it.
 const ENQUEUE_TIMEOUT_MS = 3_000;
-const START_WAIT_MS = 5_000;
+const START_WAIT_MS = 2_000;
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
@@ -72,6 +72,14 @@ export function createRedisBackend(deps: RedisBackendDeps): JobBackend {
   let started = false;
   let closing = false;
 
+  // While Redis is away every client reports each reconnect; one line per source until it is back.
+  const reported = new Set<string>();
+  const warnOnce = (source: string, err: Error) => {
+    if (reported.has(source)) return;
+    reported.add(source);
+    logger.warn('Jobs: Redis error', { source, error: err.message });
+  };
+
   function redis(): Redis {
     if (connection) return connection;
     connection = new Redis(deps.url, {
@@ -80,14 +88,8 @@ export function createRedisBackend(deps: RedisBackendDeps): JobBackend {
       retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
       connectionName: 'trade-backend:jobs',
     });
-    let reported = false;
-    connection.on('error', (err) => {
-      if (!reported) logger.warn('Jobs: Redis error', { error: err.message });
-      reported = true;
-    });
-    connection.on('ready', () => {
-      reported = false;
-    });
+    connection.on('error', (err) => warnOnce('connection', err));
+    connection.on('ready', () => reported.clear());
     return connection;
   }
 
@@ -95,7 +97,7 @@ export function createRedisBackend(deps: RedisBackendDeps): JobBackend {
     let queue = producers.get(name);
     if (!queue) {
       queue = new Queue(name, { connection: redis(), prefix });
-      queue.on('error', (err) => logger.warn('Jobs: queue error', { queue: name, error: err.message }));
+      queue.on('error', (err) => warnOnce(`queue ${name}`, err));
       producers.set(name, queue);
     }
     return queue;
@@ -117,7 +119,7 @@ export function createRedisBackend(deps: RedisBackendDeps): JobBackend {
         settings: retry ? { backoffStrategy: (attemptsMade: number) => backoffDelayMs(attemptsMade, retry, random) } : {},
       },
     );
-    worker.on('error', (err) => logger.warn('Jobs: worker error', { queue: name, error: err.message }));
+    worker.on('error', (err) => warnOnce(`worker ${name}`, err));
     workers.push(worker);
     void worker.run().catch((err: unknown) => logger.error('Jobs: a worker stopped', { queue: name, error: message(err) }));
   }
@@ -252,8 +254,10 @@ export function createRedisBackend(deps: RedisBackendDeps): JobBackend {
       clearInterval(watchdog);
       // close() stops fetching at once and resolves when the running jobs have finished.
       const closed = Promise.allSettled(workers.map((worker) => worker.close()));
-      const outcome = await withTimeout(closed, timeoutMs, 'Jobs shutdown').catch(() => 'timeout' as const);
-      if (outcome === 'timeout') {
+      // With Redis away and nothing running there is nothing to wait for.
+      const idle = connection?.status !== 'ready' && active.size === 0;
+      const outcome = idle ? 'timeout' : await withTimeout(closed, timeoutMs, 'Jobs shutdown').catch(() => 'timeout' as const);
+      if (outcome === 'timeout' && !idle) {
         // Their locks expire and another process's stalled check runs them again.
         logger.warn('Jobs: shutdown deadline reached with jobs still running', { running: active.size });
         for (const worker of workers) worker.cancelAllJobs('shutdown');
