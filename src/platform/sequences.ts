@@ -15,13 +15,21 @@ import { isDuplicateKey } from './mongo';
  * either) but never runs ahead of a claimed number, so a lag only costs a few extra inserts once.
  * A writer that dies after claiming leaves an unused number: numbers are unique and increasing,
  * and almost always contiguous.
+ *
+ * Claims would grow by one document per number forever; sweepSequenceClaims deletes those far
+ * below each hint. A deleted claim could be taken again by a process that still remembers a number
+ * below it, so a remembered number is trusted for LAST_SEEN_TTL_MS only, and the sweep deletes only
+ * claims below a hint it saw more than SWEEP_MIN_AGE_MS (far longer) ago.
  */
 const HINT_EVERY = 16;
+const LAST_SEEN_TTL_MS = 10 * 60_000;
+export const SWEEP_MIN_AGE_MS = 60 * 60_000;
 
-export function createSequenceAllocator(connection: Connection) {
+export function createSequenceAllocator(connection: Connection, options: { now?: () => number } = {}) {
+  const now = options.now ?? Date.now;
   const claims = connection.collection<{ _id: string; at: Date }>('sequence_claims');
   const hints = connection.collection<{ _id: string; value: number }>('sequence_hints');
-  const lastSeen = new Map<string, number>();
+  const lastSeen = new Map<string, { value: number; at: number }>();
 
   async function raiseHint(name: string, value: number): Promise<void> {
     try {
@@ -34,9 +42,10 @@ export function createSequenceAllocator(connection: Connection) {
 
   return {
     async next(name: string): Promise<number> {
-      let start = lastSeen.get(name);
-      const cold = start === undefined;
-      if (start === undefined) start = (await hints.findOne({ _id: name }))?.value ?? 0;
+      const seen = lastSeen.get(name);
+      const fresh = seen !== undefined && now() - seen.at < LAST_SEEN_TTL_MS;
+      const cold = !fresh;
+      const start = fresh ? seen.value : Math.max(seen?.value ?? 0, (await hints.findOne({ _id: name }))?.value ?? 0);
       let candidate = start + 1;
       for (let misses = 1; ; misses += 1) {
         try {
@@ -53,7 +62,7 @@ export function createSequenceAllocator(connection: Connection) {
         }
       }
       if (lastSeen.size > 50_000) lastSeen.clear();
-      lastSeen.set(name, Math.max(candidate, lastSeen.get(name) ?? 0));
+      lastSeen.set(name, { value: Math.max(candidate, lastSeen.get(name)?.value ?? 0), at: now() });
       if (cold || candidate % HINT_EVERY === 0 || candidate - start > HINT_EVERY) await raiseHint(name, candidate);
       return candidate;
     },
@@ -61,3 +70,67 @@ export function createSequenceAllocator(connection: Connection) {
 }
 
 export type SequenceAllocator = ReturnType<typeof createSequenceAllocator>;
+
+export interface SequenceSweepOptions {
+  now: Date;
+  /** Claims this many numbers below a counter's hint stay (the hint may lag a few numbers). */
+  margin?: number;
+  /** Only claims below a hint observed at least this long ago are deleted (see LAST_SEEN_TTL_MS). */
+  minAgeMs?: number;
+  /** The most claims one run deletes; the rest wait for the next run. */
+  maxDeletes?: number;
+}
+
+interface SweepState {
+  _id: string;
+  /** Every claim below this number is gone. */
+  below: number;
+  /** A hint value and when the sweep saw it; claims below it were all made before `at`. */
+  observed: { value: number; at: Date } | null;
+}
+
+/**
+ * Deletes `sequence_claims` far below each counter's hint, in two phases: one run notes the hint,
+ * a run at least minAgeMs later deletes the claims below (that hint - margin). Runs on a job
+ * schedule, so once at a time across processes with Redis; two overlapping runs only repeat work.
+ * Deletes are by `_id` one at a time, the one filter FerretDB serves from an index.
+ */
+export async function sweepSequenceClaims(connection: Connection, options: SequenceSweepOptions): Promise<{ counters: number; deleted: number }> {
+  const margin = options.margin ?? 256;
+  const minAgeMs = options.minAgeMs ?? SWEEP_MIN_AGE_MS;
+  let budget = options.maxDeletes ?? 20_000;
+  const claims = connection.collection<{ _id: string }>('sequence_claims');
+  const hints = connection.collection<{ _id: string; value: number }>('sequence_hints');
+  const sweeps = connection.collection<SweepState>('sequence_sweeps');
+  const states = new Map((await sweeps.find({}).toArray()).map((state) => [state._id, state]));
+  let deleted = 0;
+  let counters = 0;
+  for (const hint of await hints.find({}).toArray()) {
+    counters += 1;
+    const state: SweepState = states.get(hint._id) ?? { _id: hint._id, below: 1, observed: null };
+    if (hint.value - margin <= state.below) continue;
+    let next: SweepState = state;
+    if (!state.observed) {
+      next = { ...state, observed: { value: hint.value, at: options.now } };
+    } else if (options.now.getTime() - new Date(state.observed.at).getTime() >= minAgeMs && budget > 0) {
+      const target = state.observed.value - margin;
+      let below = state.below;
+      while (below < target && budget > 0) {
+        const batch = Array.from({ length: Math.min(16, target - below, budget) }, (_, i) => `${hint._id}:${below + i}`);
+        const results = await Promise.all(batch.map((id) => claims.deleteOne({ _id: id })));
+        deleted += results.reduce((sum, result) => sum + result.deletedCount, 0);
+        below += batch.length;
+        budget -= batch.length;
+      }
+      next = { ...state, below: Math.max(below, state.below), observed: below >= target ? { value: hint.value, at: options.now } : state.observed };
+    }
+    if (next === state) continue;
+    try {
+      await sweeps.replaceOne({ _id: hint._id }, next, { upsert: true });
+    } catch (err) {
+      // Another sweep's first upsert of this counter won; it will be read on the next run.
+      if (!isDuplicateKey(err)) throw err;
+    }
+  }
+  return { counters, deleted };
+}

@@ -14,6 +14,8 @@ export interface DependencyCheck {
 export interface Readiness {
   status: 'ok' | 'degraded' | 'unavailable';
   checks: { mongodb: DependencyCheck; postgres: DependencyCheck; redis: DependencyCheck };
+  /** Where background jobs run; `note` says what the in-process mode (no Redis) does not guarantee. */
+  jobs: { mode: 'redis' | 'in-process'; running: boolean; note?: string };
 }
 
 const PING_TIMEOUT_MS = 2_000;
@@ -58,7 +60,8 @@ export function createSystemService({ ctx, openSockets, isShuttingDown }: System
       let status: Readiness['status'] = 'ok';
       if (mongodb.status !== 'up' || isShuttingDown()) status = 'unavailable';
       else if (pg.status !== 'up' || rd.status !== 'up') status = 'degraded';
-      return { status, checks };
+      const { mode, running, note } = ctx.jobs.status();
+      return { status, checks, jobs: { mode, running, ...(note ? { note } : {}) } };
     },
 
     stats() {
