@@ -7,7 +7,7 @@ import { createRateLimit } from '../../platform/http/rate-limit';
 import { createModuleRouter } from '../../platform/http/router';
 import type { ByteRange } from '../../platform/storage';
 import { contentDisposition } from './file-name';
-import { uploadErrors } from './uploads.errors';
+import { uploadsErrors } from './uploads.errors';
 import { singleFileUpload } from './uploads.multipart';
 import type { UploadsService } from './uploads.service';
 import type { UploadKind } from './uploads.types';
@@ -16,7 +16,7 @@ import type { UploadKind } from './uploads.types';
 function rangeOf(req: Request, size: number): ByteRange | undefined {
   if (!req.headers.range) return undefined;
   const ranges = req.range(size, { combine: true });
-  if (ranges === -1) throw uploadErrors.rangeNotSatisfiable(size);
+  if (ranges === -1) throw uploadsErrors.rangeNotSatisfiable(size);
   if (ranges === -2 || ranges === undefined || ranges.type !== 'bytes' || ranges.length !== 1) return undefined;
   const [range] = ranges;
   return range ? { start: range.start, end: range.end } : undefined;
