@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Local services on loopback: FerretDB (MongoDB wire protocol, SQLite backend), PostgreSQL, Redis.
+# Local services on loopback: PostgreSQL, FerretDB (MongoDB wire protocol, on PostgreSQL), Redis.
 #   scripts/services.sh up|down|status
 # Idempotent. `up` prints the connection URLs as `export NAME=value` lines on stdout, so callers
 # can `eval "$(scripts/services.sh up)"`. A MONGODB_URI, POSTGRES_URL or REDIS_URL already in the
@@ -14,6 +14,8 @@ FERRETDB_PORT="${FERRETDB_PORT:-27018}"
 POSTGRES_PORT="${POSTGRES_PORT:-5433}"
 REDIS_PORT="${REDIS_PORT:-6380}"
 POSTGRES_DB="${POSTGRES_DB:-trade}"
+# FerretDB's own PostgreSQL database (each MongoDB database is a schema in it).
+FERRETDB_PG_DB="${FERRETDB_PG_DB:-ferretdb}"
 
 FERRET_DIR="$DATA_DIR/ferretdb"
 REDIS_DIR="$DATA_DIR/redis"
@@ -243,16 +245,115 @@ postgres_up() {
   ensure_pg_database "$POSTGRES_DB"
 }
 
+# FerretDB's database: one jsonb table per collection, btree indexes on ((_jsonb -> 'field')).
+# FerretDB pushes a top-level equality down as `_jsonb -> 'field' @> value`, which a btree cannot
+# serve; a GIN index on the same expression can, once plans are made with the value known
+# (force_custom_plan). The event trigger adds that GIN companion to every index FerretDB creates
+# whose first key is a top-level field, and drops it with its btree; the last statement adds the
+# companions an existing data folder lacks. See docs/architecture.md ("The local MongoDB store").
+ferretdb_pg_setup() {
+  ensure_pg_database "$FERRETDB_PG_DB"
+  psql_admin -d "$FERRETDB_PG_DB" -1 >/dev/null <<SQL
+ALTER DATABASE "$FERRETDB_PG_DB" SET plan_cache_mode = force_custom_plan;
+
+CREATE OR REPLACE FUNCTION public.trade_gin_companion_name(btree_name text) RETURNS text
+LANGUAGE sql IMMUTABLE AS \$\$
+  SELECT CASE WHEN btree_name LIKE '%\\_idx' THEN left(btree_name, length(btree_name) - 4)
+              ELSE left(btree_name, 59) END || '_gin'
+\$\$;
+
+CREATE OR REPLACE FUNCTION public.trade_add_gin_companion(index_oid oid) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog AS \$\$
+DECLARE
+  first_key text;
+  field text;
+  tbl regclass;
+  nsp name;
+  idx_name name;
+  companion text;
+BEGIN
+  SELECT i.indrelid::regclass, n.nspname, c.relname, pg_get_indexdef(i.indexrelid, 1, false)
+    INTO tbl, nsp, idx_name, first_key
+    FROM pg_index i
+    JOIN pg_class c ON c.oid = i.indexrelid
+    JOIN pg_am am ON am.oid = c.relam
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    JOIN pg_class t ON t.oid = i.indrelid
+   WHERE i.indexrelid = index_oid AND am.amname = 'btree' AND i.indkey[0] = 0
+     AND t.relname NOT LIKE '\\_ferretdb\\_%';
+  IF first_key IS NULL THEN RETURN; END IF;
+  -- FerretDB writes ((_jsonb->'field')), shown as ((_jsonb -> 'field'::text)); nested paths
+  -- chain more arrows and are not matched.
+  field := substring(first_key FROM '^\(+_jsonb -> ''((?:[^'']|'''')*)''::text\)+\$');
+  IF field IS NULL THEN RETURN; END IF;
+  field := replace(field, '''''', '''');
+  companion := public.trade_gin_companion_name(idx_name);
+  IF to_regclass(format('%I.%I', nsp, companion)) IS NOT NULL THEN RETURN; END IF;
+  -- fastupdate off: with a pending list, lookups slow down again between vacuums.
+  EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s USING gin ((_jsonb -> %L)) WITH (fastupdate = off)',
+                 companion, tbl, field);
+END
+\$\$;
+
+CREATE OR REPLACE FUNCTION public.trade_gin_on_create_index() RETURNS event_trigger
+LANGUAGE plpgsql SET search_path = pg_catalog AS \$\$
+DECLARE r record;
+BEGIN
+  FOR r IN SELECT objid FROM pg_event_trigger_ddl_commands() WHERE object_type = 'index' LOOP
+    PERFORM public.trade_add_gin_companion(r.objid);
+  END LOOP;
+END
+\$\$;
+
+CREATE OR REPLACE FUNCTION public.trade_gin_on_drop_index() RETURNS event_trigger
+LANGUAGE plpgsql SET search_path = pg_catalog AS \$\$
+DECLARE r record;
+BEGIN
+  FOR r IN SELECT schema_name, object_name FROM pg_event_trigger_dropped_objects()
+            WHERE object_type = 'index' AND original AND object_name NOT LIKE '%\\_gin' LOOP
+    EXECUTE format('DROP INDEX IF EXISTS %I.%I', r.schema_name, public.trade_gin_companion_name(r.object_name));
+  END LOOP;
+END
+\$\$;
+
+DO \$\$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'trade_gin_companions') THEN
+    CREATE EVENT TRIGGER trade_gin_companions ON ddl_command_end WHEN TAG IN ('CREATE INDEX')
+      EXECUTE FUNCTION public.trade_gin_on_create_index();
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'trade_gin_companions_drop') THEN
+    CREATE EVENT TRIGGER trade_gin_companions_drop ON sql_drop WHEN TAG IN ('DROP INDEX')
+      EXECUTE FUNCTION public.trade_gin_on_drop_index();
+  END IF;
+END
+\$\$;
+
+SELECT public.trade_add_gin_companion(i.indexrelid)
+  FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%';
+SQL
+}
+
+ferretdb_pg_url() { echo "postgres://postgres@127.0.0.1:$POSTGRES_PORT/$FERRETDB_PG_DB"; }
+
 ferretdb_up() {
   if check_port FerretDB "$FERRETDB_PORT" "$FERRET_DIR/ferretdb.pid"; then
+    if tr '\0' ' ' <"/proc/$(head -n 1 "$FERRET_DIR/ferretdb.pid")/cmdline" 2>/dev/null | grep -q -- '--handler=sqlite'; then
+      log "warning: this checkout's FerretDB still runs the SQLite backend (slow lookups); switch with"
+      log "  scripts/services.sh down && scripts/services.sh up"
+    fi
     return 0
   fi
   ensure_ferretdb
-  mkdir -p "$FERRET_DIR/data" "$FERRET_DIR/state"
-  log "starting FerretDB on 127.0.0.1:$FERRETDB_PORT"
+  mkdir -p "$FERRET_DIR/state"
+  if compgen -G "$FERRET_DIR/data/*.sqlite" >/dev/null; then
+    log "note: $FERRET_DIR/data holds data of the former SQLite backend; FerretDB now keeps its data in PostgreSQL ($FERRETDB_PG_DB)"
+  fi
+  log "starting FerretDB on 127.0.0.1:$FERRETDB_PORT (PostgreSQL backend)"
   start_detached "$FERRET_DIR/ferretdb.pid" "$FERRET_DIR/ferretdb.log" "$FERRETDB_BIN" \
     --listen-addr="127.0.0.1:$FERRETDB_PORT" \
-    --handler=sqlite --sqlite-url="file:$FERRET_DIR/data/" \
+    --handler=postgresql --postgresql-url="$(ferretdb_pg_url)" \
     --state-dir="$FERRET_DIR/state" \
     --telemetry=disable --debug-addr=- --log-level=WARN
   wait_port "$FERRETDB_PORT" FerretDB "$FERRET_DIR/ferretdb.pid" "$FERRET_DIR/ferretdb.log"
@@ -298,8 +399,9 @@ status_line() {
 
 case "${1:-}" in
   up)
+    # FerretDB keeps its data in the local PostgreSQL, so that one runs whenever FerretDB does.
     want_pg=0; want_ferretdb=0; want_redis=0
-    [ -n "${POSTGRES_URL:-}" ] || want_pg=1
+    if [ -z "${MONGODB_URI:-}" ] || [ -z "${POSTGRES_URL:-}" ]; then want_pg=1; fi
     [ -n "${MONGODB_URI:-}" ] || want_ferretdb=1
     [ -n "${REDIS_URL:-}" ] || want_redis=1
     # Every port first, so that a collision stops us before anything starts.
@@ -307,7 +409,7 @@ case "${1:-}" in
     [ "$want_ferretdb" -eq 0 ] || check_port FerretDB "$FERRETDB_PORT" "$FERRET_DIR/ferretdb.pid" || true
     [ "$want_redis" -eq 0 ] || check_port Redis "$REDIS_PORT" "$REDIS_DIR/redis.pid" || true
     [ "$want_pg" -eq 0 ] || postgres_up
-    [ "$want_ferretdb" -eq 0 ] || ferretdb_up
+    [ "$want_ferretdb" -eq 0 ] || { ferretdb_pg_setup; ferretdb_up; }
     [ "$want_redis" -eq 0 ] || redis_up
     echo "export MONGODB_URI=${MONGODB_URI:-mongodb://127.0.0.1:$FERRETDB_PORT/trade}"
     echo "export POSTGRES_URL=${POSTGRES_URL:-postgres://postgres@127.0.0.1:$POSTGRES_PORT/$POSTGRES_DB}"

@@ -73,6 +73,63 @@ describe('scripts/services.sh in a fresh copy of the repository', () => {
     expect(await first.services('up', ports)).toMatchObject({ code: 0, stderr: '' });
   });
 
+  it('keeps FerretDB data in PostgreSQL with a GIN companion of each index, set up on a fresh folder and again on an existing one', async () => {
+    const setup = async (c: Client) => {
+      const config = await c.query(
+        "SELECT array_to_string(s.setconfig, ',') AS config FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = 'ferretdb'",
+      );
+      const triggers = await c.query("SELECT evtname FROM pg_event_trigger WHERE evtname LIKE 'trade_gin_companions%' ORDER BY 1");
+      const gins = await c.query("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'probe' AND indexdef LIKE '% USING gin %' ORDER BY 1");
+      return {
+        config: config.rows.map((r) => r.config as string).join(','),
+        triggers: triggers.rows.map((r) => r.evtname as string),
+        gins: gins.rows as Array<{ indexname: string; indexdef: string }>,
+      };
+    };
+
+    // Indexes made through the MongoDB driver get their companions from the event trigger.
+    await withMongo(ports, async (c) => {
+      const messages = c.db('probe').collection('messages');
+      await messages.createIndex({ clientMessageId: 1 }, { unique: true });
+      await messages.createIndex({ conversationId: 1, seq: 1 });
+      await messages.createIndex({ 'meta.kind': 1 });
+      await messages.insertMany([1, 2, 3].map((seq) => ({ clientMessageId: `c${seq}`, conversationId: 'k', seq, meta: { kind: 'text' } })));
+    });
+    const fresh = await withPg(ports, 'ferretdb', setup);
+    expect(fresh.config).toContain('plan_cache_mode=force_custom_plan');
+    expect(fresh.triggers).toEqual(['trade_gin_companions', 'trade_gin_companions_drop']);
+    const keys = (gins: Array<{ indexdef: string }>) => gins.map((g) => /USING gin \(\(\(_jsonb -> '([^']+)'/.exec(g.indexdef)?.[1]).sort();
+    // _id, the unique field and the first key of the compound index; a dotted path is not pushed down.
+    expect(keys(fresh.gins)).toEqual(['_id', 'clientMessageId', 'conversationId']);
+    expect(fresh.gins.every((g) => g.indexdef.includes('fastupdate=off'))).toBe(true);
+
+    // FerretDB's pushed-down form of findOne({ clientMessageId }) can use the companion.
+    const plan = await withPg(ports, 'ferretdb', async (c) => {
+      const table = await c.query("SELECT tablename FROM pg_tables WHERE schemaname = 'probe' AND tablename LIKE 'messages%'");
+      await c.query('SET enable_seqscan = off');
+      const explained = await c.query(`EXPLAIN SELECT _jsonb FROM probe."${table.rows[0].tablename}" WHERE _jsonb -> 'clientMessageId' @> '"c2"'`);
+      return explained.rows.map((r) => r['QUERY PLAN'] as string).join('\n');
+    });
+    expect(plan).toContain(fresh.gins.find((g) => g.indexdef.includes("'clientMessageId'"))?.indexname);
+
+    // A data folder from before the companions: no triggers, no setting, no GIN indexes.
+    await withPg(ports, 'ferretdb', async (c) => {
+      await c.query('DROP EVENT TRIGGER trade_gin_companions');
+      await c.query('DROP EVENT TRIGGER trade_gin_companions_drop');
+      await c.query('ALTER DATABASE ferretdb RESET plan_cache_mode');
+      for (const g of fresh.gins) await c.query(`DROP INDEX probe."${g.indexname}"`);
+    });
+    expect((await first.services('down', ports)).code).toBe(0);
+    expect((await first.services('up', ports)).code).toBe(0);
+    expect(await withPg(ports, 'ferretdb', setup)).toEqual(fresh);
+    expect((await first.services('up', ports)).code).toBe(0);
+    expect(await withPg(ports, 'ferretdb', setup)).toEqual(fresh);
+
+    // Dropping an index through the driver drops its companion.
+    await withMongo(ports, (c) => c.db('probe').collection('messages').dropIndex('clientMessageId_1'));
+    expect(keys((await withPg(ports, 'ferretdb', setup)).gins)).toEqual(['_id', 'conversationId']);
+  });
+
   it('when a second copy asks for ports the first one holds, it fails at once naming the port, the holder and the variables', async () => {
     second = await Checkout.create();
     const theirs = second;
