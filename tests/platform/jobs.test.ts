@@ -175,6 +175,18 @@ describe.each<Mode>(['redis', 'in-process'])('background jobs (%s mode)', (mode)
     expect(peak).toBe(2);
   });
 
+  it('takes queues and schedules registered after it started, and jobs enqueued before', async () => {
+    const runner = factory.create();
+    const done: string[] = [];
+    const early = runner.queue<{ id: string }>('early', async ({ id }) => void done.push(id));
+    await early.enqueue('before-start', { id: 'before-start' });
+    await runner.start();
+    const late = runner.queue<{ id: string }>('late', async ({ id }) => void done.push(id));
+    await late.enqueue('after-start', { id: 'after-start' });
+    runner.schedule('late-tick', { everyMs: 200 }, () => void done.push('tick'));
+    await until(() => ['before-start', 'after-start', 'tick'].every((id) => done.includes(id)), 'both jobs and a tick');
+  });
+
   it('re-enqueues a record that was written but never enqueued, through reconciliation', async () => {
     const runner = factory.create();
     const records = new Map<string, { status: 'pending' | 'done'; dueAt: Date }>();

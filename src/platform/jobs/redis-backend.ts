@@ -162,9 +162,11 @@ export function createRedisBackend(deps: RedisBackendDeps): JobBackend {
     }
   }
 
-  function startSchedules(): Promise<unknown> {
-    if (schedules.size === 0) return Promise.resolve();
-    startWorker(SCHEDULES_QUEUE, Math.min(schedules.size, 4), null, async (job) => {
+  let schedulesWorker = false;
+  function startSchedulesWorker(): void {
+    if (schedulesWorker) return;
+    schedulesWorker = true;
+    startWorker(SCHEDULES_QUEUE, 4, null, async (job) => {
       const schedule = schedules.get(job.name);
       if (!schedule) return; // a schedule another version of the app still has; harmless
       // Scheduler job ids are `repeat:<schedule>:<slot millis>`.
@@ -183,6 +185,11 @@ export function createRedisBackend(deps: RedisBackendDeps): JobBackend {
       restoreMissingSchedules().catch((err: unknown) => logger.warn('Jobs: could not check the schedules', { error: message(err) }));
     }, deps.scheduleCheckMs ?? 60_000);
     watchdog.unref();
+  }
+
+  function startSchedules(): Promise<unknown> {
+    if (schedules.size === 0) return Promise.resolve();
+    startSchedulesWorker();
     return Promise.all([...schedules].map(([name, schedule]) => upsertSchedule(name, schedule.everyMs)));
   }
 
@@ -213,8 +220,10 @@ export function createRedisBackend(deps: RedisBackendDeps): JobBackend {
     },
 
     schedule(name: string, options: ScheduleOptions, handler: ScheduleHandler) {
-      if (started) throw new Error('Register schedules before the job runner starts');
       schedules.set(name, { everyMs: options.everyMs, handler });
+      if (!started || closing) return;
+      startSchedulesWorker();
+      upsertSchedule(name, options.everyMs).catch((err: unknown) => logger.error('Jobs: could not write a schedule', { schedule: name, error: message(err) }));
     },
 
     async listFailed(queueName, limit) {
