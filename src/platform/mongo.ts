@@ -62,3 +62,9 @@ export function isDuplicateKey(err: unknown): boolean {
 export function parseObjectId(id: unknown): Types.ObjectId | null {
   return typeof id === 'string' && /^[0-9a-f]{24}$/i.test(id) ? new Types.ObjectId(id) : null;
 }
+
+/**
+ * A user's text as a literal inside a `$regex` (DESIGN.md: never a raw user string as a regex).
+ * Anchor it (`^…`) where the field's index should bound the scan.
+ */
+export const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

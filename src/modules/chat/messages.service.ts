@@ -5,7 +5,7 @@ import { memberKey, type ChatModels, type ConversationDoc, type MessageDoc, type
 import { chatErrors } from './chat.errors';
 import { toMessageView, type MessageView } from './chat.mappers';
 import { DEFAULT_PAGE_LIMIT, decodeCursor, encodeCursor, isNonNegativeInt } from '../../platform/pagination';
-import { isDuplicateKey } from '../../platform/mongo';
+import { escapeRegex, isDuplicateKey } from '../../platform/mongo';
 import type { EventBus } from '../../platform/events';
 import type { ChatStore, Notifier } from './chat.store';
 
@@ -36,7 +36,6 @@ type PageCursor = { s: number; d: 'backward' | 'forward' };
 const isPageCursor = (v: Record<string, unknown>): v is PageCursor =>
   isNonNegativeInt(v.s) && (v.d === 'backward' || v.d === 'forward');
 
-export const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const preview = (message: Pick<MessageDoc, 'type' | 'text' | 'deletedAt'>) =>
   message.deletedAt ? '' : message.text ? message.text.slice(0, 120) : `[${message.type}]`;
