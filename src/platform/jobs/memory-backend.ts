@@ -166,7 +166,6 @@ export function createMemoryBackend(deps: { logger: Logger; clock: () => Date; r
 
     schedule(name: string, options: ScheduleOptions, handler: ScheduleHandler) {
       const schedule = { name, everyMs: options.everyMs, handler };
-      nextDueAt(clock(), options.everyMs);
       schedules.push(schedule);
       if (started) arm(schedule);
     },
