@@ -152,7 +152,7 @@ wait_port() {
 start_detached() {
   local pidfile=$1 logfile=$2; shift 2
   rm -f "$pidfile"
-  setsid sh -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" </dev/null >"$logfile" 2>&1 &
+  setsid sh -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" </dev/null >"$logfile" 2>&1 9>&- &
   for _ in $(seq 1 50); do [ -s "$pidfile" ] && return 0; sleep 0.1; done
   log "could not start $1"; return 1
 }
@@ -219,7 +219,9 @@ psql_admin() {
 ensure_pg_database() {
   local bin; bin=$(postgres_bin_dir)
   if ! psql_admin -tAc "SELECT 1 FROM pg_database WHERE datname='$1'" | grep -q 1; then
-    pg_run "$bin/createdb" -h 127.0.0.1 -p "$POSTGRES_PORT" -U postgres "$1"
+    # Another `up` against the same cluster may create it at the same moment.
+    pg_run "$bin/createdb" -h 127.0.0.1 -p "$POSTGRES_PORT" -U postgres "$1" 2>/dev/null ||
+      psql_admin -tAc "SELECT 1 FROM pg_database WHERE datname='$1'" | grep -q 1
   fi
 }
 
@@ -240,7 +242,7 @@ postgres_up() {
     # pg_ctl itself starts the postmaster in a new session; setsid -w keeps pg_ctl's own wait.
     pg_run setsid -w "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w -t 60 \
       -o "-c listen_addresses=127.0.0.1 -p $POSTGRES_PORT -c unix_socket_directories='$PG_DIR' -c max_connections=300 -c fsync=off" \
-      start </dev/null >/dev/null
+      start </dev/null >/dev/null 9>&-
   fi
   ensure_pg_database "$POSTGRES_DB"
 }
@@ -254,6 +256,9 @@ postgres_up() {
 ferretdb_pg_setup() {
   ensure_pg_database "$FERRETDB_PG_DB"
   psql_admin -d "$FERRETDB_PG_DB" -1 >/dev/null <<SQL
+-- Two of these at once would fail replacing the same functions ("tuple concurrently updated");
+-- the checkout lock prevents that where flock exists, this everywhere.
+SELECT pg_advisory_xact_lock(hashtext('trade_gin_companions'));
 ALTER DATABASE "$FERRETDB_PG_DB" SET plan_cache_mode = force_custom_plan;
 
 CREATE OR REPLACE FUNCTION public.trade_gin_companion_name(btree_name text) RETURNS text
@@ -367,7 +372,7 @@ redis_up() {
   rm -f "$REDIS_DIR/redis.pid"
   setsid -w redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$REDIS_DIR" \
     --daemonize yes --pidfile "$REDIS_DIR/redis.pid" --logfile "$REDIS_DIR/redis.log" \
-    --save '' --appendonly no </dev/null >/dev/null
+    --save '' --appendonly no </dev/null >/dev/null 9>&-
   wait_port "$REDIS_PORT" Redis
 }
 
@@ -397,8 +402,18 @@ status_line() {
   else echo "$name: down"; fi
 }
 
+# One `up` or `down` at a time per checkout (two terminals, test.sh next to dev.sh): two starts of
+# one service would overwrite each other's pid file. fd 9 is closed for every service started, so
+# the lock ends with this script.
+lock_checkout() {
+  mkdir -p "$DATA_DIR"
+  exec 9>"$DATA_DIR/services.lock"
+  if command -v flock >/dev/null; then flock 9; fi
+}
+
 case "${1:-}" in
   up)
+    lock_checkout
     # FerretDB keeps its data in the local PostgreSQL, so that one runs whenever FerretDB does.
     want_pg=0; want_ferretdb=0; want_redis=0
     if [ -z "${MONGODB_URI:-}" ] || [ -z "${POSTGRES_URL:-}" ]; then want_pg=1; fi
@@ -416,6 +431,7 @@ case "${1:-}" in
     echo "export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:$REDIS_PORT}"
     ;;
   down)
+    lock_checkout
     ferretdb_down; postgres_down; redis_down ;;
   status)
     resolve_pg_dir
