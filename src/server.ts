@@ -27,9 +27,9 @@ export async function createServer(ctx: AppContext, connections: Connections): P
   // One request listener, registered before Socket.io attaches: engine.io then wraps it and answers
   // /socket.io/ itself, passing every other request to Express. (Adding Express as a second
   // listener afterwards made both answer a long-polling request, and the second write crashed.)
-  let app: Express | undefined;
+  const served: { app?: Express } = {};
   const httpServer = http.createServer((req, res) => {
-    if (app) return app(req, res);
+    if (served.app) return served.app(req, res);
     res.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '1' });
     res.end(JSON.stringify({ error: { code: 'SERVICE_UNAVAILABLE', message: 'Starting up, try again shortly' } }));
   });
@@ -68,7 +68,7 @@ export async function createServer(ctx: AppContext, connections: Connections): P
   });
 
   const builtApp = createApp(ctx, { modules, openApiDocument: await loadOpenApiDocument() });
-  app = builtApp;
+  served.app = builtApp;
   for (const module of modules) await module.start?.();
   // After every module registered its queues and schedules.
   await ctx.jobs.start();

@@ -33,9 +33,10 @@ export function isolatedNames(): IsolatedNames {
   return { mongoDb: `t_${id}`, postgresDb: `t_${id}`, redisPrefix: `t:${id}:` };
 }
 
-function withDatabase(url: string, db: string): string {
+function withDatabase(url: string, db: string, monitorCommands = false): string {
   const parsed = new URL(url);
   parsed.pathname = `/${db}`;
+  if (monitorCommands) parsed.searchParams.set('monitorCommands', 'true');
   return parsed.toString();
 }
 
@@ -54,7 +55,13 @@ async function adminQuery(sql: string): Promise<void> {
  * same `names` to two calls to get two processes' worth of servers sharing one system.
  */
 export async function startTestServer(
-  options: { env?: Record<string, string | undefined>; names?: IsolatedNames; ownsDatabases?: boolean } = {},
+  options: {
+    env?: Record<string, string | undefined>;
+    names?: IsolatedNames;
+    ownsDatabases?: boolean;
+    /** Turns on the MongoDB driver's command monitoring (commandStarted events), to count or attribute store operations. */
+    monitorCommands?: boolean;
+  } = {},
 ): Promise<TestServer> {
   const names = options.names ?? isolatedNames();
   const ownsDatabases = options.ownsDatabases ?? !options.names;
@@ -62,7 +69,7 @@ export async function startTestServer(
   const base = testEnv();
   const env = {
     ...base,
-    MONGODB_URI: base.MONGODB_URI ? withDatabase(base.MONGODB_URI, names.mongoDb) : undefined,
+    MONGODB_URI: base.MONGODB_URI ? withDatabase(base.MONGODB_URI, names.mongoDb, options.monitorCommands) : undefined,
     POSTGRES_URL: base.POSTGRES_URL ? withDatabase(base.POSTGRES_URL, names.postgresDb) : undefined,
     REDIS_KEY_PREFIX: names.redisPrefix,
     ...options.env,

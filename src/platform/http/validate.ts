@@ -26,7 +26,9 @@ export const MAX_STRING_LENGTH = 20_000;
 const TEXT_LOCATIONS = new Set<Location>(['query', 'params', 'headers', 'cookies']);
 const INTEGER_TEXT = /^-?\d{1,15}$/;
 const NUMBER_TEXT = /^-?\d{1,15}(\.\d{1,15})?$/;
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+// Text a store cannot hold: a lone UTF-16 surrogate (valid JSON, not text) and NUL, which
+// PostgreSQL's jsonb (FerretDB's backend here) refuses. No legitimate field carries either.
+const UNSTORABLE_TEXT = new RegExp(String.raw`[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]|\u0000`);
 
 /** Rejects any object key that starts with `$` or contains a dot, at any depth: no operator injection. */
 export function findOperatorKey(value: unknown, path = '', depth = 0): string | null {
@@ -50,7 +52,7 @@ export function hasType(value: unknown, type: FieldType, location: Location): bo
   switch (type) {
     case 'string':
       // A lone UTF-16 surrogate is valid JSON but not text: validators and drivers choke on it.
-      return typeof value === 'string' && value.length <= MAX_STRING_LENGTH && !LONE_SURROGATE.test(value);
+      return typeof value === 'string' && value.length <= MAX_STRING_LENGTH && !UNSTORABLE_TEXT.test(value);
     case 'integer':
       return asText ? typeof value === 'string' && INTEGER_TEXT.test(value) : Number.isSafeInteger(value);
     case 'number':
@@ -77,7 +79,7 @@ function typeValidator(type: FieldType, nullable: boolean) {
         throw new Error(
           value.length > MAX_STRING_LENGTH
             ? `${meta.path} must be at most ${MAX_STRING_LENGTH} characters`
-            : `${meta.path} must be valid text (it holds an unpaired UTF-16 surrogate)`,
+            : `${meta.path} must be valid text (no NUL characters or unpaired UTF-16 surrogates)`,
         );
       }
       throw new Error(`${meta.path} must be ${describe(type)}`);
