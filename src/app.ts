@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import cors from 'cors';
@@ -9,6 +10,7 @@ import type { RouteInfo } from './platform/http/router';
 import { requestId } from './platform/http/request-id';
 import { createRateLimit } from './platform/http/rate-limit';
 import { errorHandler, notFound } from './platform/http/error-handler';
+import { errors } from './platform/errors';
 
 export interface AppOptions {
   modules: AppModule[];
@@ -29,6 +31,18 @@ function httpMetrics(ctx: AppContext): RequestHandler {
       counts.byStatusClass[statusClass] = (counts.byStatusClass[statusClass] ?? 0) + 1;
     });
     next();
+  };
+}
+
+/** With METRICS_TOKEN set, a scraper must present it as a bearer token; compared in constant time. */
+function metricsAuth(token: string | null): RequestHandler {
+  if (!token) return (_req, _res, next) => next();
+  const expected = createHash('sha256').update(token).digest();
+  return (req, _res, next) => {
+    const header = req.get('authorization') ?? '';
+    const presented = createHash('sha256').update(header.startsWith('Bearer ') ? header.slice(7) : '').digest();
+    if (timingSafeEqual(presented, expected)) return next();
+    next(errors.unauthenticated('A valid metrics token is required'));
   };
 }
 
@@ -57,7 +71,7 @@ export function createApp(ctx: AppContext, options: AppOptions): Express {
   app.use(compression());
   app.use(express.json({ limit: config.jsonBodyLimit }));
 
-  app.get('/metrics', async (_req, res) => {
+  app.get('/metrics', metricsAuth(config.metricsToken), async (_req, res) => {
     res.setHeader('Content-Type', ctx.metrics.registry.contentType);
     res.send(await ctx.metrics.registry.metrics());
   });

@@ -13,6 +13,8 @@ export interface Config {
   corsOrigins: string[];
   jsonBodyLimit: string;
   shutdownTimeoutMs: number;
+  /** When set, GET /metrics answers only `Authorization: Bearer <token>`. */
+  metricsToken: string | null;
   mongo: { uri: string; poolSize: number; serverSelectionTimeoutMs: number };
   postgres: { url: string | null; poolSize: number };
   redis: { url: string | null; keyPrefix: string };
@@ -150,6 +152,7 @@ export function loadConfig(env: Env = process.env): Config {
     corsOrigins: read.list('CORS_ORIGINS'),
     jsonBodyLimit: read.string('JSON_BODY_LIMIT', '100kb'),
     shutdownTimeoutMs: read.int('SHUTDOWN_TIMEOUT_MS', 10_000, 100, 120_000),
+    metricsToken: read.optionalString('METRICS_TOKEN'),
     mongo: {
       uri: read.url('MONGODB_URI', ['mongodb:', 'mongodb+srv:'], true) ?? '',
       poolSize: read.int('MONGODB_POOL_SIZE', 20, 1, 500),
@@ -195,6 +198,9 @@ export function loadConfig(env: Env = process.env): Config {
   };
   if (config.uploads.driver === 's3' && !config.uploads.s3.bucket) {
     read.problems.push('UPLOAD_S3_BUCKET is required when UPLOAD_STORAGE_DRIVER=s3');
+  }
+  if (config.metricsToken !== null && config.metricsToken.length < 16) {
+    read.problems.push('METRICS_TOKEN must be at least 16 characters when set');
   }
   if (nodeEnv === 'production' && config.auth.bcryptCost < 12) {
     read.problems.push('BCRYPT_COST must be at least 12 in production');
