@@ -5,6 +5,8 @@ import type { UploadsConfig } from '../../platform/config';
 import type { Redis } from 'ioredis';
 import { createRateLimit } from '../../platform/http/rate-limit';
 import { createModuleRouter } from '../../platform/http/router';
+import { validate } from '../../platform/http/validate';
+import { uploadIdParam } from './uploads.schemas';
 import type { ByteRange } from '../../platform/storage';
 import { contentDisposition } from './file-name';
 import { uploadsErrors } from './uploads.errors';
@@ -59,12 +61,15 @@ export function createUploadsRouter(deps: {
   uploadRoute('document');
   uploadRoute('voice');
 
-  routes.get('/:id', requireAuth, async (req, res) => {
-    res.json({ data: await service.get(String(req.params.id), getAuth(res).userId) });
+  const idParam = validate(uploadIdParam, ['params']);
+  const uploadId = (res: Response) => (res.locals.input as { id: string }).id;
+
+  routes.get('/:id', requireAuth, idParam, async (_req, res) => {
+    res.json({ data: await service.get(uploadId(res), getAuth(res).userId) });
   });
 
   const serve = (variant: 'content' | 'thumbnail') => async (req: Request, res: Response) => {
-    const file = await service.open(String(req.params.id), getAuth(res).userId, variant);
+    const file = await service.open(uploadId(res), getAuth(res).userId, variant);
     // no-transform keeps compression from dropping Content-Length; the sandbox neuters active content.
     res.setHeader('Cache-Control', 'private, max-age=3600, no-transform');
     res.setHeader('ETag', file.etag);
@@ -91,11 +96,11 @@ export function createUploadsRouter(deps: {
     // A client that goes away mid-download is not an error worth reporting.
     await pipeline(stream, res).catch(() => undefined);
   };
-  routes.get('/:id/content', requireAuth, serve('content'));
-  routes.get('/:id/thumbnail', requireAuth, serve('thumbnail'));
+  routes.get('/:id/content', requireAuth, idParam, serve('content'));
+  routes.get('/:id/thumbnail', requireAuth, idParam, serve('thumbnail'));
 
-  routes.delete('/:id', requireAuth, async (req, res) => {
-    await service.remove(String(req.params.id), getAuth(res).userId);
+  routes.delete('/:id', requireAuth, idParam, async (_req, res) => {
+    await service.remove(uploadId(res), getAuth(res).userId);
     res.status(204).end();
   });
 
