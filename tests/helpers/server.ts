@@ -61,6 +61,8 @@ export async function startTestServer(
     ownsDatabases?: boolean;
     /** Turns on the MongoDB driver's command monitoring (commandStarted events), to count or attribute store operations. */
     monitorCommands?: boolean;
+    /** The app's clock (tests/helpers/clock.ts): time rules are tested by moving it, not by sleeping. */
+    clock?: () => Date;
   } = {},
 ): Promise<TestServer> {
   const names = options.names ?? isolatedNames();
@@ -87,7 +89,7 @@ export async function startTestServer(
     metrics,
     events: createEventBus({ logger, metrics }),
     jobs: createJobRunner({ redisUrl: config.redis.url, keyPrefix: config.redis.keyPrefix, logger, metrics, shutdownTimeoutMs: config.shutdownTimeoutMs }),
-    clock: () => new Date(),
+    clock: options.clock ?? (() => new Date()),
     startedAt: new Date(),
   };
   const server = await createServer(ctx, connections);
