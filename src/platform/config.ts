@@ -29,6 +29,9 @@ export interface Config {
     maxFailedLogins: number;
     failedLoginWindowMinutes: number;
     lockMinutes: number;
+    /** In-process access cache (sessions, users): entries per kind, and the safety-net TTL. */
+    cacheMaxEntries: number;
+    cacheTtlSeconds: number;
   };
   mail: { smtpUrl: string | null; from: string; appUrl: string };
   uploads: UploadsConfig;
@@ -42,6 +45,8 @@ export interface ChatConfig {
   typingTimeoutMs: number;
   presenceHeartbeatMs: number;
   syncSettleMs: number;
+  /** Lease of chat's store locks: a dead process holding one blocks others this long at most. */
+  lockLeaseMs: number;
   groupMaxMembers: number;
 }
 
@@ -187,6 +192,8 @@ export function loadConfig(env: Env = process.env): Config {
       maxFailedLogins: read.int('LOGIN_MAX_FAILURES', 5, 1, 100),
       failedLoginWindowMinutes: read.int('LOGIN_FAILURE_WINDOW_MINUTES', 15, 1, 1_440),
       lockMinutes: read.int('LOGIN_LOCK_MINUTES', 15, 1, 1_440),
+      cacheMaxEntries: read.int('AUTH_CACHE_MAX_ENTRIES', 50_000, 0, 10_000_000),
+      cacheTtlSeconds: read.int('AUTH_CACHE_TTL_SECONDS', 60, 0, 3_600),
     },
     mail: {
       smtpUrl: read.url('SMTP_URL', ['smtp:', 'smtps:'], false),
@@ -247,6 +254,7 @@ function readChatConfig(read: EnvReader): ChatConfig {
     typingTimeoutMs: read.int('CHAT_TYPING_TIMEOUT_MS', 5_000, 100, 60_000),
     presenceHeartbeatMs: read.int('CHAT_PRESENCE_HEARTBEAT_MS', 5_000, 100, 60_000),
     syncSettleMs: read.int('CHAT_SYNC_SETTLE_MS', 2_000, 0, 60_000),
+    lockLeaseMs: read.int('CHAT_LOCK_LEASE_MS', 3_000, 100, 60_000),
     groupMaxMembers: read.int('CHAT_GROUP_MAX_MEMBERS', 256, 3, 10_000),
   };
 }

@@ -1,4 +1,5 @@
 import { Types } from 'mongoose';
+import { authModuleOf } from './auth-helpers';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { createUser } from '../helpers/users';
 
@@ -89,7 +90,7 @@ describe('registration and sign-in: bad input, lockout, suspension', () => {
     const user = await createUser(app);
     const auth = `Bearer ${user.accessToken}`;
     await app.api.get('/api/auth/me').set('Authorization', auth).expect(200);
-    await users().updateOne({ _id: new Types.ObjectId(user.id) }, { $set: { status: 'suspended' } });
+    await authModuleOf(app).access.suspend(user.id);
     const me = await app.api.get('/api/auth/me').set('Authorization', auth).expect(403);
     expect(me.body.error.code).toBe('ACCOUNT_SUSPENDED');
     expect((await login(user.email, user.password).expect(403)).body.error.code).toBe('ACCOUNT_SUSPENDED');

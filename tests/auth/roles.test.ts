@@ -1,9 +1,9 @@
 import express from 'express';
 import request from 'supertest';
-import { Types } from 'mongoose';
 import { errorHandler } from '../../src/platform/http/error-handler';
 import { getAuth } from '../../src/platform/auth-context';
 import { assertOwnerOrAdmin, type AuthModule } from '../../src/modules/auth';
+import { authModuleOf } from './auth-helpers';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { createUser } from '../helpers/users';
 
@@ -42,7 +42,7 @@ describe('requireRole and the owner-or-admin helper', () => {
   it('uses the role stored now, not the one in the token: a demoted admin loses access at the next request', async () => {
     const admin = await createUser(app, { role: 'admin' });
     await request(probe).get('/admin').set('Authorization', `Bearer ${admin.accessToken}`).expect(200);
-    await app.ctx.mongo.collection('users').updateOne({ _id: new Types.ObjectId(admin.id) }, { $set: { role: 'user' } });
+    await authModuleOf(app).access.changeRole(admin.id, 'user');
     await request(probe).get('/admin').set('Authorization', `Bearer ${admin.accessToken}`).expect(403);
   });
 

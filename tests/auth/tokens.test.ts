@@ -1,5 +1,6 @@
 import jwt from 'jsonwebtoken';
 import { io as connect } from 'socket.io-client';
+import { authModuleOf } from './auth-helpers';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { createUser, type TestUser } from '../helpers/users';
 
@@ -92,7 +93,7 @@ describe('access tokens: one pinned algorithm, iss, aud, exp, sub and role', () 
 
   it('a suspended user fails the handshake with ACCOUNT_SUSPENDED', async () => {
     const user = await createUser(app);
-    await app.ctx.mongo.collection('users').updateOne({ email: user.email }, { $set: { status: 'suspended' } });
+    await authModuleOf(app).access.suspend(user.id);
     expect(await handshake(app, user.accessToken)).toEqual({ error: expect.objectContaining({ code: 'ACCOUNT_SUSPENDED' }) });
   });
 

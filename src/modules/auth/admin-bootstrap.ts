@@ -9,10 +9,31 @@ import { createAccessTokens } from './tokens';
 import { createSessionsService } from './sessions.service';
 import { createEmailTokensService } from './email-tokens.service';
 import { createAuthService } from './auth.service';
+import { createRedis } from '../../platform/redis';
+import { accessChannelName, type AccessInvalidation } from './access-channel';
+
+/**
+ * Running servers cache access state: a promotion here must reach them like any revocation.
+ * Without REDIS_URL there is one server process, whose entries run out with AUTH_CACHE_TTL_SECONDS.
+ */
+function publisher(config: Config, logger: Logger) {
+  return async (invalidation: AccessInvalidation): Promise<void> => {
+    if (!config.redis.url) return;
+    const redis = createRedis(config.redis.url, logger, 'create-admin');
+    try {
+      await redis.connect();
+      await redis.publish(accessChannelName(config.redis.keyPrefix), JSON.stringify(invalidation));
+    } catch (err) {
+      logger.warn('Could not tell running servers; the change reaches them within AUTH_CACHE_TTL_SECONDS', { error: err instanceof Error ? err.message : String(err) });
+    } finally {
+      redis.disconnect();
+    }
+  };
+}
 
 /**
  * The only way to the first super_admin: `npm run create-admin`. It reuses the auth services on a
- * bare MongoDB connection (no HTTP, no Redis), so the account looks exactly like any other.
+ * bare MongoDB connection (no HTTP; Redis only to tell running servers), so the account looks exactly like any other.
  */
 export function createSuperAdminTool(mongo: Connection, config: Config, clock: () => Date, logger: Logger) {
   const { accounts: users } = createAccountServices(mongo);
@@ -26,6 +47,7 @@ export function createSuperAdminTool(mongo: Connection, config: Config, clock: (
     refreshReuseGraceSeconds: config.auth.refreshReuseGraceSeconds,
     clock,
     logger,
+    invalidate: publisher(config, logger),
   });
   const emailTokens = createEmailTokensService({ models, users, mailer: createMailer(config, logger), config, clock, logger });
   const auth = createAuthService({ users, loginFailures: models.loginFailures, passwords, sessions, emailTokens, config: config.auth, clock });

@@ -93,6 +93,7 @@ export function createAuthService({ users, loginFailures, passwords, sessions, e
       const existingId = await users.findIdByEmail(email);
       if (existingId) {
         await users.promote(existingId, { role: input.role, passwordHash, at: clock() });
+        await sessions.forgetUser(String(existingId));
         await sessions.revokeAll(existingId, 'role_changed');
         return { id: String(existingId), created: false };
       }

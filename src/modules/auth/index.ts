@@ -17,6 +17,9 @@ import { createAccountService } from './account.service';
 import { createAuthGuards } from './auth.middleware';
 import { createAuthRouter } from './auth.routes';
 import { createAuthSweeper } from './sweeper';
+import { accessChannelName, createLocalAccessChannel, createRedisAccessChannel } from './access-channel';
+import { createAccessCache, type AccessCache } from './access-cache';
+import { createAccessService, type AccessService } from './access.service';
 
 // The auth module's contract: guards and ownership checks for other modules, the module itself,
 // and the create-admin command's tool. Other modules import only from here.
@@ -33,18 +36,27 @@ export interface AuthGuards {
 export interface AuthModule extends AppModule, AuthGuards {
   service: ReturnType<typeof createAuthService>;
   sessions: ReturnType<typeof createSessionsService>;
+  /** Suspend, reinstate, delete, change a role: effective at once on every process (for an admin module). */
+  access: AccessService;
+  /** The in-process access cache (tests and the benchmark read its stats). */
+  accessCache: AccessCache;
   /** One sweep of expired secrets (the module also runs it every 10 minutes). */
   sweep(): Promise<void>;
 }
 
 /** Builds every auth service on one context; also used by the create-admin command. */
-export function createAuthServices(ctx: AppContext, mailer: Mailer, onRevoked?: (userId: string, sessionIds: string[]) => void) {
+export function createAuthServices(
+  ctx: AppContext,
+  mailer: Mailer,
+  onRevoked?: (userId: string, sessionIds: string[]) => void,
+  cache?: AccessCache,
+) {
   const { config, clock, logger } = ctx;
   const { accounts: users, profiles } = createAccountServices(ctx.mongo);
   const models = getAuthModels(ctx.mongo);
   const passwords = createPasswords(config.auth.bcryptCost);
   const accessTokens = createAccessTokens(config.jwt);
-  const sessions = createSessionsService({ models, users, accessTokens, refreshTtlDays: config.auth.refreshTtlDays, refreshReuseGraceSeconds: config.auth.refreshReuseGraceSeconds, clock, logger, onRevoked });
+  const sessions = createSessionsService({ models, users, accessTokens, refreshTtlDays: config.auth.refreshTtlDays, refreshReuseGraceSeconds: config.auth.refreshReuseGraceSeconds, clock, logger, onRevoked, cache, invalidate: cache?.invalidate });
   const emailTokens = createEmailTokensService({ models, users, mailer, config, clock, logger });
   const auth = createAuthService({ users, loginFailures: models.loginFailures, passwords, sessions, emailTokens, config: config.auth, clock, events: ctx.events });
   const account = createAccountService({ users, passwords, sessions, emailTokens, clock });
@@ -72,7 +84,18 @@ function socketCloser(io: IoServer, logger: AppContext['logger']) {
 export function createAuthModule(deps: { ctx: AppContext; io: IoServer }): AuthModule {
   const { ctx } = deps;
   const mailer = createMailer(ctx.config, ctx.logger);
-  const services = createAuthServices(ctx, mailer, socketCloser(deps.io, ctx.logger));
+  const channel = ctx.redis
+    ? createRedisAccessChannel({ redis: ctx.redis, channel: accessChannelName(ctx.config.redis.keyPrefix), logger: ctx.logger })
+    : createLocalAccessChannel();
+  const accessCache = createAccessCache({ channel, maxEntries: ctx.config.auth.cacheMaxEntries, ttlMs: ctx.config.auth.cacheTtlSeconds * 1000 });
+  const services = createAuthServices(ctx, mailer, socketCloser(deps.io, ctx.logger), accessCache);
+  const access = createAccessService({
+    users: services.users,
+    sessions: services.sessions,
+    cache: accessCache,
+    // Through the adapter: the user's sockets on every process. New handshakes read the new state.
+    disconnectUser: (userId) => deps.io.in(userRoom(userId)).disconnectSockets(true),
+  });
   const guards = createAuthGuards(services.accessTokens, services.sessions);
   // Keyed on IP plus the email in the body, so one address cannot be hammered from one IP and
   // a shared IP (carrier NAT) does not lock out everyone behind it.
@@ -97,10 +120,16 @@ export function createAuthModule(deps: { ctx: AppContext; io: IoServer }): AuthM
     requireRole: guards.requireRole,
     service: services.auth,
     sessions: services.sessions,
+    access,
+    accessCache,
     sweep: () => sweeper.sweep(),
-    start: () => sweeper.start(),
-    stop: () => {
+    start: async () => {
+      await channel.start();
+      sweeper.start();
+    },
+    stop: async () => {
       sweeper.stop();
+      await channel.close();
       mailer.close();
     },
   };

@@ -6,6 +6,7 @@ import type { UserAccounts, UserDoc } from '../users';
 import { claimOnce, type AuthModels } from './auth.model';
 import { authErrors } from './auth.errors';
 import { hashToken, randomToken, type AccessTokens } from './tokens';
+import type { AccessCache } from './access-cache';
 
 export interface DeviceInfo {
   name: string | null;
@@ -36,9 +37,16 @@ export interface SessionsDeps {
   logger: Logger;
   /** Told which sessions were just revoked, so live sockets of those sessions can be closed. */
   onRevoked?: (userId: string, sessionIds: string[]) => void;
+  /**
+   * Session and user state for authenticate(), invalidated on every process when a session is
+   * revoked. Without one (the create-admin command) every check reads the store.
+   */
+  cache?: Pick<AccessCache, 'session' | 'user'>;
+  /** Drops cached state on every process; awaited before a revocation answers. */
+  invalidate?: AccessCache['invalidate'];
 }
 
-export function createSessionsService({ models, users, accessTokens, refreshTtlDays, refreshReuseGraceSeconds, clock, logger, onRevoked }: SessionsDeps) {
+export function createSessionsService({ models, users, accessTokens, refreshTtlDays, refreshReuseGraceSeconds, clock, logger, onRevoked, cache, invalidate }: SessionsDeps) {
   const { sessions, refreshTokens } = models;
 
   async function issueRefresh(sessionId: Types.ObjectId, userId: Types.ObjectId, now: Date, expiresAt: Date) {
@@ -56,8 +64,19 @@ export function createSessionsService({ models, users, accessTokens, refreshTtlD
     const now = clock();
     await sessions.updateOne({ _id: sessionId, revokedAt: null }, { $set: { revokedAt: now, revokedReason: reason } });
     await refreshTokens.updateMany({ sessionId, revokedAt: null }, { $set: { revokedAt: now } });
+    // Before answering: the caller's next request, on any process, must find the session revoked.
+    await invalidate?.({ sessions: [String(sessionId)] });
     onRevoked?.(String(userId), [String(sessionId)]);
   }
+
+  const loadSession = async (sessionId: string) => {
+    const session = await sessions.findById(sessionId, { userId: 1, revokedAt: 1 }).lean();
+    return session && !session.revokedAt ? { userId: String(session.userId) } : null;
+  };
+  const loadUser = async (userId: string) => {
+    const user = await users.accessState(userId);
+    return user ? { role: user.role, status: user.status } : null;
+  };
 
   return {
     /** A new sign-in: a new family with its first refresh token. */
@@ -122,6 +141,11 @@ export function createSessionsService({ models, users, accessTokens, refreshTtlD
 
     revokeSession,
 
+    /** A role or status written elsewhere (create-admin): every process forgets the user's cached state. */
+    async forgetUser(userId: string): Promise<void> {
+      await invalidate?.({ users: [userId] });
+    },
+
     /** Every family of the user, optionally keeping the caller's own. */
     async revokeAll(userId: string | Types.ObjectId, reason: string, exceptSessionId?: string): Promise<void> {
       const now = clock();
@@ -133,19 +157,21 @@ export function createSessionsService({ models, users, accessTokens, refreshTtlD
       const ids = open.map((s) => s._id);
       await sessions.updateMany({ _id: { $in: ids }, revokedAt: null }, { $set: { revokedAt: now, revokedReason: reason } });
       await refreshTokens.updateMany({ sessionId: { $in: ids }, revokedAt: null }, { $set: { revokedAt: now } });
+      await invalidate?.({ sessions: ids.map(String) });
       onRevoked?.(String(userId), ids.map(String));
     },
 
     /**
-     * Turns verified access-token claims into the caller's context. Two lookups by _id, run
-     * together: the session (signed out, logout-all, theft) and the user (suspended, role changed).
+     * Turns verified access-token claims into the caller's context: the session (signed out,
+     * logout-all, theft) and the user (suspended, role changed), from the access cache when it
+     * may serve them, otherwise two lookups by _id run together.
      */
     async authenticate(claims: { userId: string; sessionId: string }): Promise<AuthContext> {
       const [session, user] = await Promise.all([
-        sessions.findById(claims.sessionId, { userId: 1, revokedAt: 1 }).lean(),
-        users.accessState(claims.userId),
+        cache ? cache.session(claims.sessionId, () => loadSession(claims.sessionId)) : loadSession(claims.sessionId),
+        cache ? cache.user(claims.userId, () => loadUser(claims.userId)) : loadUser(claims.userId),
       ]);
-      if (!session || session.revokedAt || String(session.userId) !== claims.userId) throw authErrors.sessionRevoked();
+      if (!session || session.userId !== claims.userId) throw authErrors.sessionRevoked();
       if (!user || user.status === 'deleted') throw authErrors.sessionRevoked();
       if (user.status !== 'active') throw authErrors.accountSuspended();
       return { userId: claims.userId, role: user.role, sessionId: claims.sessionId };

@@ -1,7 +1,7 @@
 import type { Model, Types } from 'mongoose';
 import { isDuplicateKey, parseObjectId } from '../../platform/mongo';
 import type { Role } from '../../platform/auth-context';
-import { normaliseEmail, type UserDoc } from './user.model';
+import { normaliseEmail, type UserDoc, type UserStatus } from './user.model';
 
 /** The account record with the credential fields auth keeps on it (never selected otherwise). */
 export interface SignInRecord extends UserDoc {
@@ -45,6 +45,10 @@ export interface UserAccounts {
   setPassword(userId: Id, passwordHash: string, at: Date, options?: { reset?: boolean }): Promise<boolean>;
   /** create-admin: an existing account becomes an active, verified admin with this password. */
   promote(userId: Id, input: { role: Role; passwordHash: string; at: Date }): Promise<void>;
+  /** Suspends, reinstates or deletes; false when no such account. Auth's access service calls it, and invalidates. */
+  setStatus(userId: Id, status: UserStatus): Promise<boolean>;
+  /** False when no such account. */
+  setRole(userId: Id, role: Role): Promise<boolean>;
 }
 
 const toId = (id: Id) => (typeof id === 'string' ? parseObjectId(id) : id);
@@ -105,6 +109,16 @@ export function createUserAccounts(users: Model<UserDoc>): UserAccounts {
       // A reset link may outlive a suspension; a change comes from a signed-in (so active) caller.
       const updated = await users.updateOne(options.reset ? { _id: userId, status: 'active' } : { _id: userId }, { $set });
       return updated.matchedCount > 0;
+    },
+
+    async setStatus(userId, status) {
+      const id = toId(userId);
+      return id ? (await users.updateOne({ _id: id }, { $set: { status } })).matchedCount > 0 : false;
+    },
+
+    async setRole(userId, role) {
+      const id = toId(userId);
+      return id ? (await users.updateOne({ _id: id }, { $set: { role } })).matchedCount > 0 : false;
     },
 
     async promote(userId, input) {
