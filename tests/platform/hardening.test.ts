@@ -1,10 +1,7 @@
 import http from 'node:http';
 import zlib from 'node:zlib';
-import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
 import { io as connect, type Socket } from 'socket.io-client';
-import { testEnv } from '../helpers/env';
-import { spawnMain, waitForOutput } from '../helpers/process';
+import { spawnListeningMain } from '../helpers/process';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { bearer, createUser, type TestUser } from '../helpers/users';
 import { CHAT_TEST_ENV, nextEvent, openSocket } from '../chat/chat-helpers';
@@ -29,23 +26,9 @@ function rawRequest(
 
 describe('a long-polling Socket.io request against a real server process', () => {
   it('is answered by Socket.io alone and the process keeps serving', async () => {
-    const db = `t_poll_${randomBytes(4).toString('hex')}`;
-    const admin = new Client({ connectionString: process.env.POSTGRES_URL });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${db}`);
-    const env = testEnv();
-    const server = spawnMain({
-      ...env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      MONGODB_URI: `${env.MONGODB_URI?.replace(/\/[^/]*$/, '')}/${db}`,
-      POSTGRES_URL: `${env.POSTGRES_URL?.replace(/\/[^/]*$/, '')}/${db}`,
-      REDIS_KEY_PREFIX: `t:${db}:`,
-    });
+    const server = await spawnListeningMain('poll');
     try {
-      const [, port] = await waitForOutput(server, /Listening on http:\/\/127\.0\.0\.1:(\d+)/);
-      const url = `http://127.0.0.1:${port}`;
+      const url = `http://127.0.0.1:${server.port}`;
       for (let i = 0; i < 3; i += 1) {
         const poll = await rawRequest(url, { method: 'GET', path: '/socket.io/?EIO=4&transport=polling' });
         expect(poll.status).toBe(200);
@@ -59,10 +42,7 @@ describe('a long-polling Socket.io request against a real server process', () =>
       expect(server.child.exitCode).toBeNull();
       expect(server.output()).not.toMatch(/Cannot set headers|Unhandled promise rejection/);
     } finally {
-      if (server.child.exitCode === null) server.child.kill('SIGKILL');
-      await server.exited;
-      await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
-      await admin.end();
+      await server.cleanup();
     }
   });
 });

@@ -1,8 +1,5 @@
 import http from 'node:http';
-import { Client } from 'pg';
-import { randomBytes } from 'node:crypto';
-import { testEnv } from '../helpers/env';
-import { spawnMain, waitForOutput } from '../helpers/process';
+import { spawnListeningMain, spawnMain } from '../helpers/process';
 
 describe('the server process', () => {
   it('refuses to start on a bad configuration, naming every bad variable', async () => {
@@ -18,23 +15,9 @@ describe('the server process', () => {
   });
 
   it('on SIGTERM lets an in-flight request finish, then exits 0', async () => {
-    const db = `t_shutdown_${randomBytes(4).toString('hex')}`;
-    const admin = new Client({ connectionString: process.env.POSTGRES_URL });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${db}`);
-    const env = testEnv();
-    const server = spawnMain({
-      ...env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      MONGODB_URI: `${env.MONGODB_URI?.replace(/\/[^/]*$/, '')}/${db}`,
-      POSTGRES_URL: `${env.POSTGRES_URL?.replace(/\/[^/]*$/, '')}/${db}`,
-      REDIS_KEY_PREFIX: `t:${db}:`,
-    });
+    const server = await spawnListeningMain('shutdown');
+    const { port } = server;
     try {
-      const [, port] = await waitForOutput(server, /Listening on http:\/\/127\.0\.0\.1:(\d+)/);
-
       // A request whose body is still arriving when the signal comes: it is in flight.
       const [head, tail] = ['{"slow": "bo', 'dy"}'];
       const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
@@ -60,9 +43,7 @@ describe('the server process', () => {
       expect(await server.exited).toBe(0);
       expect(server.output()).toContain('Shutdown complete');
     } finally {
-      if (server.child.exitCode === null) server.child.kill('SIGKILL');
-      await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
-      await admin.end();
+      await server.cleanup();
     }
   });
 });
