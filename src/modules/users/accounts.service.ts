@@ -2,6 +2,7 @@ import type { Model, Types } from 'mongoose';
 import { isDuplicateKey, parseObjectId } from '../../platform/mongo';
 import type { Role } from '../../platform/auth-context';
 import { normaliseEmail, type UserDoc, type UserStatus } from './user.model';
+import type { UserWrites } from './user-writes';
 
 /** The account record with the credential fields auth keeps on it (never selected otherwise). */
 export interface SignInRecord extends UserDoc {
@@ -53,7 +54,7 @@ export interface UserAccounts {
 
 const toId = (id: Id) => (typeof id === 'string' ? parseObjectId(id) : id);
 
-export function createUserAccounts(users: Model<UserDoc>): UserAccounts {
+export function createUserAccounts(users: Model<UserDoc>, writes: Pick<UserWrites, 'update'>): UserAccounts {
   return {
     async create(input) {
       try {
@@ -91,15 +92,18 @@ export function createUserAccounts(users: Model<UserDoc>): UserAccounts {
     },
 
     async lock(userId, lockedUntil, at) {
-      await users.updateOne({ _id: userId }, { $set: { lockedUntil, failuresClearedAt: at } });
+      const id = toId(userId);
+      if (id) await writes.update(id, { $set: { lockedUntil, failuresClearedAt: at } });
     },
 
     async clearFailures(userId, at) {
-      await users.updateOne({ _id: userId }, { $set: { failuresClearedAt: at, lockedUntil: null } });
+      const id = toId(userId);
+      if (id) await writes.update(id, { $set: { failuresClearedAt: at, lockedUntil: null } });
     },
 
     async markEmailVerified(userId) {
-      await users.updateOne({ _id: userId }, { $set: { emailVerified: true } });
+      const id = toId(userId);
+      if (id) await writes.update(id, { $set: { emailVerified: true } });
     },
 
     async setPassword(userId, passwordHash, at, options = {}) {
@@ -107,25 +111,26 @@ export function createUserAccounts(users: Model<UserDoc>): UserAccounts {
       // Reading the mail also proves the address, and a reset lifts a lock.
       if (options.reset) Object.assign($set, { emailVerified: true, failuresClearedAt: at, lockedUntil: null });
       // A reset link may outlive a suspension; a change comes from a signed-in (so active) caller.
-      const updated = await users.updateOne(options.reset ? { _id: userId, status: 'active' } : { _id: userId }, { $set });
-      return updated.matchedCount > 0;
+      const id = toId(userId);
+      return id ? writes.update(id, { $set }, options.reset ? { status: 'active' } : {}) : false;
     },
 
     async setStatus(userId, status) {
       const id = toId(userId);
-      return id ? (await users.updateOne({ _id: id }, { $set: { status } })).matchedCount > 0 : false;
+      return id ? writes.update(id, { $set: { status } }) : false;
     },
 
     async setRole(userId, role) {
       const id = toId(userId);
-      return id ? (await users.updateOne({ _id: id }, { $set: { role } })).matchedCount > 0 : false;
+      return id ? writes.update(id, { $set: { role } }) : false;
     },
 
     async promote(userId, input) {
-      await users.updateOne(
-        { _id: userId },
-        { $set: { role: input.role, status: 'active', emailVerified: true, passwordHash: input.passwordHash, passwordChangedAt: input.at } },
-      );
+      const id = toId(userId);
+      if (!id) return;
+      await writes.update(id, {
+        $set: { role: input.role, status: 'active', emailVerified: true, passwordHash: input.passwordHash, passwordChangedAt: input.at },
+      });
     },
   };
 }

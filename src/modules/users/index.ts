@@ -6,6 +6,7 @@ import { getFollowModel, getUserModel } from './user.model';
 import { createUserAccounts, type UserAccounts } from './accounts.service';
 import { createFollowService, createProfileService, createUserDirectory, type ProfileService, type UserDirectory } from './users.service';
 import { createUsersRouter } from './users.routes';
+import { createUserWrites, userLocks } from './user-writes';
 
 // The users module's contract. Other modules import only from here (a lint rule enforces it).
 //
@@ -26,17 +27,27 @@ export { updateMeSchema, updatePreferencesSchema } from './users.schemas';
  */
 export function createAccountServices(mongo: Connection): { accounts: UserAccounts; profiles: ProfileService } {
   const users = getUserModel(mongo);
-  return { accounts: createUserAccounts(users), profiles: createProfileService({ users, follows: getFollowModel(mongo) }) };
+  const writes = createUserWrites(users, getFollowModel(mongo), userLocks(mongo));
+  return { accounts: createUserAccounts(users, writes), profiles: createProfileService({ users, writes }) };
 }
 
 export interface UsersModule extends AppModule {
   /** For chat and others: questions about people, answered without handing out user records. */
   directory: UserDirectory;
+  /** Recomputes a user's follower and following counts from the follow edges (repair after a crash or by hand). */
+  repairCounts(userId: string): Promise<{ followersCount: number; followingCount: number } | null>;
 }
 
 /** Public profiles and follows under /api/users; the caller's own profile is served by /api/auth/me. */
 export function createUsersModule(deps: { ctx: AppContext; auth: { requireAuth: RequestHandler } }): UsersModule {
   const users = getUserModel(deps.ctx.mongo);
-  const follows = createFollowService({ users, follows: getFollowModel(deps.ctx.mongo) });
-  return { name: 'users', http: createUsersRouter(follows, deps.auth.requireAuth), directory: createUserDirectory(users) };
+  const followModel = getFollowModel(deps.ctx.mongo);
+  const writes = createUserWrites(users, followModel, userLocks(deps.ctx.mongo));
+  const follows = createFollowService({ users, follows: followModel, writes });
+  return {
+    name: 'users',
+    http: createUsersRouter(follows, deps.auth.requireAuth),
+    directory: createUserDirectory(users),
+    repairCounts: (userId) => follows.repairCounts(userId),
+  };
 }

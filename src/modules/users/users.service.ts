@@ -4,6 +4,7 @@ import { isDuplicateKey, parseObjectId } from '../../platform/mongo';
 import { DEFAULT_PAGE_LIMIT, decodeCursor, encodeCursor, isObjectIdHex } from '../../platform/pagination';
 import type { FollowDoc, Preferences, UserDoc, BusinessProfile } from './user.model';
 import { toMe, toPublicProfile, type MeView, type PublicProfileView } from './users.mapper';
+import type { UserWrites } from './user-writes';
 
 export interface ProfilePatch {
   name?: string;
@@ -32,21 +33,13 @@ function toSetPaths(prefix: string, patch: Record<string, unknown>, out: Record<
 }
 
 
-/** The user with live follower/following counts (two indexed counts). */
-export async function withCounts(follows: Model<FollowDoc>, user: UserDoc): Promise<UserDoc> {
-  const [followersCount, followingCount] = await Promise.all([
-    follows.countDocuments({ followeeId: user._id }),
-    follows.countDocuments({ followerId: user._id }),
-  ]);
-  return { ...user, followersCount, followingCount };
-}
-
-export function createProfileService({ users, follows }: { users: Model<UserDoc>; follows: Model<FollowDoc> }) {
+export function createProfileService({ users, writes }: { users: Model<UserDoc>; writes: Pick<UserWrites, 'update'> }) {
   return {
+    /** One read: the counts are stored on the document, maintained by follow and unfollow. */
     async getMe(userId: string): Promise<MeView> {
       const user = await users.findById(userId).lean();
       if (!user) throw errors.notFound('User');
-      return toMe(await withCounts(follows, user));
+      return toMe(user);
     },
 
     async updateMe(userId: string, patch: ProfilePatch): Promise<MeView> {
@@ -65,7 +58,7 @@ export function createProfileService({ users, follows }: { users: Model<UserDoc>
       if (Object.keys($set).length) update.$set = $set;
       if (Object.keys($unset).length) update.$unset = $unset;
       // updateOne then read: FerretDB 1.24 cannot project findAndModify, and the schema hides secrets.
-      if (Object.keys(update).length) await users.updateOne({ _id: userId, status: 'active' }, update);
+      if (Object.keys(update).length) await writes.update(new Types.ObjectId(userId), update, { status: 'active' });
       const user = await users.findById(userId).lean();
       if (!user) throw errors.notFound('User');
       return toMe(user);
@@ -80,7 +73,7 @@ export function createProfileService({ users, follows }: { users: Model<UserDoc>
       for (const [category, channels] of Object.entries(patch.notifications ?? {})) {
         $set[`preferences.notifications.${category}`] = channels;
       }
-      if (Object.keys($set).length) await users.updateOne({ _id: userId, status: 'active' }, { $set });
+      if (Object.keys($set).length) await writes.update(new Types.ObjectId(userId), { $set }, { status: 'active' });
       const user = await users.findById(userId).lean();
       if (!user) throw errors.notFound('User');
       return toMe(user);
@@ -98,25 +91,16 @@ export interface FollowPage {
 type FollowCursor = { id: string };
 const isFollowCursor = (v: Record<string, unknown>): v is FollowCursor => isObjectIdHex(v.id);
 
-export function createFollowService({ users, follows }: { users: Model<UserDoc>; follows: Model<FollowDoc> }) {
+export function createFollowService({ users, follows, writes }: { users: Model<UserDoc>; follows: Model<FollowDoc>; writes: UserWrites }) {
   async function findActive(id: string) {
     const oid = parseObjectId(id);
     if (!oid) return null;
     return users.findOne({ _id: oid, status: 'active' }).lean();
   }
 
-  /**
-   * Stored counts are recomputed from the follow edges rather than $inc'ed: FerretDB 1.24 loses
-   * concurrent $inc updates. Profiles read live counts (withCounts), so a stale stored value only
-   * shows in sign-in responses until the next follow or unfollow.
-   */
-  async function storeCounts(followeeId: Types.ObjectId, followerId: Types.ObjectId): Promise<void> {
-    const [followers, following] = await Promise.all([
-      follows.countDocuments({ followeeId }),
-      follows.countDocuments({ followerId }),
-    ]);
-    await users.updateOne({ _id: followeeId }, { $set: { followersCount: followers } });
-    await users.updateOne({ _id: followerId }, { $set: { followingCount: following } });
+  /** After the edge insert or delete decided that something changed: one step each, under each user's lock. */
+  async function moveCounts(followeeId: Types.ObjectId, followerId: Types.ObjectId, delta: 1 | -1): Promise<void> {
+    await Promise.all([writes.adjustCount(followeeId, 'followersCount', delta), writes.adjustCount(followerId, 'followingCount', delta)]);
   }
 
   async function page(filter: 'followers' | 'following', userId: string, limit = DEFAULT_PAGE_LIMIT, cursor?: string): Promise<FollowPage> {
@@ -145,7 +129,7 @@ export function createFollowService({ users, follows }: { users: Model<UserDoc>;
     async publicProfile(id: string): Promise<PublicProfileView> {
       const user = await findActive(id);
       if (!user) throw errors.notFound('User');
-      return toPublicProfile(await withCounts(follows, user));
+      return toPublicProfile(user);
     },
 
     /** Idempotent: the unique (follower, followee) index decides; counters move only on a real change. */
@@ -161,7 +145,7 @@ export function createFollowService({ users, follows }: { users: Model<UserDoc>;
         if (isDuplicateKey(err)) return { following: true };
         throw err;
       }
-      await storeCounts(target._id, new Types.ObjectId(followerId));
+      await moveCounts(target._id, new Types.ObjectId(followerId), 1);
       return { following: true };
     },
 
@@ -169,8 +153,14 @@ export function createFollowService({ users, follows }: { users: Model<UserDoc>;
       const target = parseObjectId(followeeId);
       if (!target) throw errors.notFound('User');
       const removed = await follows.deleteOne({ followerId: new Types.ObjectId(followerId), followeeId: target });
-      if (removed.deletedCount === 1) await storeCounts(target, new Types.ObjectId(followerId));
+      if (removed.deletedCount === 1) await moveCounts(target, new Types.ObjectId(followerId), -1);
       return { following: false };
+    },
+
+    /** Recomputes a user's follower and following counts from the edges; null when no such user. */
+    repairCounts: (userId: string) => {
+      const id = parseObjectId(userId);
+      return id ? writes.repairCounts(id) : Promise.resolve(null);
     },
 
     followers: (userId: string, limit?: number, cursor?: string) => page('followers', userId, limit, cursor),
