@@ -4,7 +4,25 @@ import { AppError, type PlatformErrorCode } from '../../platform/errors';
 export const CHAT_ERROR_CODES = ['EDIT_WINDOW_CLOSED'] as const;
 export type ChatErrorCode = PlatformErrorCode | (typeof CHAT_ERROR_CODES)[number];
 
+/**
+ * The retry hint of a refused send: `details: [{ field: 'retryAfterMs', message: '<ms>' }]` (and
+ * Retry-After on REST). Jittered between the base and twice it, so clients refused together do not
+ * come back together.
+ */
+export function retryHint(baseMs: number, random: () => number = Math.random) {
+  const retryAfterMs = Math.round(baseMs * (1 + random()));
+  return { details: [{ field: 'retryAfterMs', message: String(retryAfterMs) }], headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) } };
+}
+
 export const chatErrors = {
+  retryLater: (message: string, baseMs: number) => {
+    const hint = retryHint(baseMs);
+    return new AppError('SERVICE_UNAVAILABLE', message, 503, hint.details, hint.headers);
+  },
+  rateLimited: (retryAfterMs: number) => {
+    const hint = retryHint(retryAfterMs, () => 0);
+    return new AppError('RATE_LIMITED', 'Too many messages, try again later', 429, hint.details, hint.headers);
+  },
   conversationNotFound: () => new AppError('NOT_FOUND', 'Conversation not found', 404),
   messageNotFound: () => new AppError('NOT_FOUND', 'Message not found', 404),
   userNotFound: () => new AppError('NOT_FOUND', 'User not found', 404),

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Schema, Types, type Connection, type Model } from 'mongoose';
 import type { Attachment } from '../uploads';
 
@@ -60,7 +61,11 @@ export interface Reaction {
 export interface MessageDoc {
   _id: Types.ObjectId;
   conversationId: Types.ObjectId;
-  /** 0 while the message is being stored (the idempotency claim exists but has no number yet). */
+  /**
+   * The message's number in its conversation, unique with conversationId: the insert of the
+   * message is the claim of its number, so a number is taken exactly when a message is stored.
+   * (Before that, 0 marked an unnumbered idempotency claim; none are made any more.)
+   */
   seq: number;
   senderId: Types.ObjectId;
   clientMessageId: string;
@@ -91,12 +96,25 @@ export interface ReactionDoc {
 
 export const reactionKey = (messageId: string | Types.ObjectId, userId: string, emoji: string) => `${String(messageId)}:${userId}:${emoji}`;
 
+/**
+ * One document per message that was handed to the adapter as `chat:message`: whoever inserts it
+ * emits, so the sender's process and any retry that finds the message stored emit it once between
+ * them. `_id` is the message's id.
+ */
+export interface EmitDoc {
+  _id: Types.ObjectId;
+  at: Date;
+}
+
 export interface ChatModels {
   Conversation: Model<ConversationDoc>;
   Member: Model<MemberDoc>;
   Message: Model<MessageDoc>;
   Reaction: Model<ReactionDoc>;
+  Emit: Model<EmitDoc>;
 }
+
+const emitSchema = new Schema<EmitDoc>({ _id: { type: Schema.Types.ObjectId, required: true }, at: { type: Date, required: true } }, { collection: 'chat_message_emits', versionKey: false });
 
 const reactionSchema = new Schema<ReactionDoc>(
   {
@@ -195,7 +213,8 @@ const messageSchema = new Schema<MessageDoc>(
   { collection: 'chat_messages', timestamps: true, versionKey: false },
 );
 messageSchema.index({ senderId: 1, clientMessageId: 1 }, { unique: true });
-messageSchema.index({ conversationId: 1, seq: -1 });
+// Unique: the message insert claims its number (see MessageDoc.seq). Serves pages in both directions.
+messageSchema.index({ conversationId: 1, seq: 1 }, { unique: true });
 messageSchema.index({ conversationId: 1, changeSeq: 1 });
 
 export function getChatModels(mongo: Connection): ChatModels {
@@ -204,7 +223,27 @@ export function getChatModels(mongo: Connection): ChatModels {
     Member: (mongo.models.ChatMember as Model<MemberDoc>) ?? mongo.model('ChatMember', memberSchema),
     Message: (mongo.models.ChatMessage as Model<MessageDoc>) ?? mongo.model('ChatMessage', messageSchema),
     Reaction: (mongo.models.ChatReaction as Model<ReactionDoc>) ?? mongo.model('ChatReaction', reactionSchema),
+    Emit: (mongo.models.ChatMessageEmit as Model<EmitDoc>) ?? mongo.model('ChatMessageEmit', emitSchema),
   };
+}
+
+/**
+ * Unnumbered claims (`seq: 0`) that the previous send path left behind after a crash would break
+ * the unique `{ conversationId, seq }` index; they were never visible, so they are removed before
+ * the indexes are built (syncIndexes calls createIndexes once at start).
+ */
+messageSchema.static('createIndexes', async function createIndexes(this: Model<MessageDoc>, ...args: unknown[]) {
+  await this.deleteMany({ seq: 0 });
+  return (Object.getPrototypeOf(this) as { createIndexes: (...a: unknown[]) => Promise<unknown> }).createIndexes.apply(this, args);
+});
+
+/**
+ * A message's `_id` follows from its sender and clientMessageId, so "was this send already
+ * stored?" is a lookup by `_id` (the one FerretDB serves cheaply), and a duplicate key on insert
+ * tells a retry from a lost race for a number with one such lookup.
+ */
+export function messageIdFor(senderId: string | Types.ObjectId, clientMessageId: string): Types.ObjectId {
+  return new Types.ObjectId(createHash('sha256').update(`chat:message:${String(senderId)}:${clientMessageId}`).digest().subarray(0, 12));
 }
 
 export const toObjectId = (id: string) => new Types.ObjectId(id);

@@ -7,13 +7,16 @@ import { createLocks } from '../../platform/locks';
 import { getChatModels } from './chat.model';
 import { createChatStore, createNotifier } from './chat.store';
 import { createConversationDetails, createConversationsService } from './conversations.service';
-import { createMessagesService } from './messages.service';
+import { createMessagesService, type SendHooks } from './messages.service';
 import { createMessageChangesService } from './message-changes.service';
 import { createReceiptsService } from './receipts.service';
 import { createSyncService } from './sync.service';
 import { createSendRateLimit } from './send-rate-limit';
 import { createPresence } from './presence';
 import { createTyping } from './typing';
+
+/** Fault injection for tests, per app instance (its context): see SendHooks. */
+export const sendHooks = new WeakMap<AppContext, SendHooks>();
 
 export interface ChatServiceDeps {
   ctx: AppContext;
@@ -26,7 +29,7 @@ export interface ChatServiceDeps {
 export function createChatServices({ ctx, io, users, attachments }: ChatServiceDeps) {
   const { config, clock, logger } = ctx;
   const models = getChatModels(ctx.mongo);
-  const store = createChatStore(models, createSequenceAllocator(ctx.mongo), createLocks(ctx.mongo));
+  const store = createChatStore(models, createSequenceAllocator(ctx.mongo), createLocks(ctx.mongo, { leaseMs: config.chat.lockLeaseMs }));
   const notifier = createNotifier(io);
   const conversations = createConversationsService({ models, store, notifier, users, config: config.chat, clock });
   const consumeSendBudget = createSendRateLimit({
@@ -36,7 +39,11 @@ export function createChatServices({ ctx, io, users, attachments }: ChatServiceD
     windowMs: config.chat.sendRateWindowMs,
     clock,
   });
-  const messages = createMessagesService({ models, store, notifier, consumeSendBudget, attachments, clock, events: ctx.events });
+  const messages = createMessagesService({
+    models, store, notifier, consumeSendBudget, attachments, clock, events: ctx.events, logger,
+    // Looked up on every send, so a test may set them after the app started.
+    hooks: { afterStore: (message) => sendHooks.get(ctx)?.afterStore?.(message) ?? Promise.resolve() },
+  });
   const changes = createMessageChangesService({ models, store, notifier, config: config.chat, clock });
   const receipts = createReceiptsService({ models, store, notifier, clock });
   const sync = createSyncService({ models, receipts, config: config.chat, clock });

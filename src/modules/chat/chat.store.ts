@@ -7,16 +7,15 @@ import { memberKey, type ChatModels, type ConversationDoc, type MemberDoc } from
 import { chatErrors } from './chat.errors';
 
 /**
- * Persistence helpers every chat use case shares. Numbers come from the platform's sequence
- * allocator, which stays exact where `$inc` does not (FerretDB 1.24): every message change and
- * every participant change takes the next change number, which is what /sync pages by, and every
- * message takes the next number of its conversation (see docs/architecture.md, "Chat").
+ * Persistence helpers every chat use case shares. Change numbers come from the platform's
+ * sequence allocator, which stays exact where `$inc` does not (FerretDB 1.24): every message
+ * change and every participant change takes the next change number, which is what /sync pages
+ * by. A message's own number is claimed by its insert (messages.service, message-numbers.ts).
  */
 export function createChatStore(models: ChatModels, sequences: SequenceAllocator, locks: Locks) {
   const { Conversation, Member } = models;
 
   const nextChangeSeq = () => sequences.next('chat:change');
-  const nextMessageSeq = (conversationId: string) => sequences.next(`chat:conversation:${conversationId}`);
 
   /**
    * Moves the conversation's last-message summary forward to `seq`, never back. The read and the
@@ -87,7 +86,7 @@ export function createChatStore(models: ChatModels, sequences: SequenceAllocator
     return Member.find({ _id: { $in: keys }, leftAt: null }).lean<MemberDoc[]>();
   }
 
-  return { nextChangeSeq, nextMessageSeq, withLock: locks.withLock, advanceConversation, raiseMember, requireMember, isMember, membersOf };
+  return { nextChangeSeq, withLock: locks.withLock, advanceConversation, raiseMember, requireMember, isMember, membersOf };
 }
 
 export type ChatStore = ReturnType<typeof createChatStore>;

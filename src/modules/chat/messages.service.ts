@@ -1,7 +1,9 @@
 import { Types } from 'mongoose';
-import { errors } from '../../platform/errors';
+import { AppError, errors, isDatabaseOutage, toAppError } from '../../platform/errors';
+import type { Logger } from '../../platform/logger';
 import type { AttachmentsService } from '../uploads';
-import { memberKey, type ChatModels, type ConversationDoc, type MessageDoc, type MessageType } from './chat.model';
+import { memberKey, messageIdFor, type ChatModels, type ConversationDoc, type MemberDoc, type MessageDoc, type MessageType } from './chat.model';
+import { createMessageNumbers } from './message-numbers';
 import { chatErrors } from './chat.errors';
 import { toMessageView, type MessageView } from './chat.mappers';
 import { DEFAULT_PAGE_LIMIT, decodeCursor, encodeCursor, isNonNegativeInt } from '../../platform/pagination';
@@ -26,22 +28,46 @@ export interface MessagesDeps {
   attachments?: AttachmentsService;
   clock: () => Date;
   events?: Pick<EventBus, 'publish'>;
+  logger?: Pick<Logger, 'warn'>;
+  /** Sends this process works on at once; beyond it a send is refused SERVICE_UNAVAILABLE with a retry hint. */
+  maxInFlightSends?: number;
+  /** Fault injection for tests: runs after the message is stored, before it is emitted and acked. */
+  hooks?: SendHooks;
+}
+
+export interface SendHooks {
+  afterStore?: (message: { id: string; clientMessageId: string; conversationId: string }) => Promise<void>;
 }
 
 const ATTACHMENT_TYPES: MessageType[] = ['image', 'document', 'voice'];
-// How long a claimed clientMessageId may stay unnumbered before a retry may take it over (a crash mid-send).
-const ABANDONED_CLAIM_MS = 30_000;
+// Inserts one send may try before giving up on finding a free number (each lost race costs one).
+const MAX_NUMBER_ATTEMPTS = 20;
+const DEFAULT_MAX_IN_FLIGHT = 256;
+// A duplicate of a send still being worked on here waits this long for its answer, then is told
+// to come back after about IN_FLIGHT_RETRY_MS.
+const IN_FLIGHT_WAIT_MS = 2_000;
+const IN_FLIGHT_RETRY_MS = 250;
 
 type PageCursor = { s: number; d: 'backward' | 'forward' };
 const isPageCursor = (v: Record<string, unknown>): v is PageCursor =>
   isNonNegativeInt(v.s) && (v.d === 'backward' || v.d === 'forward');
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const preview = (message: Pick<MessageDoc, 'type' | 'text' | 'deletedAt'>) =>
   message.deletedAt ? '' : message.text ? message.text.slice(0, 120) : `[${message.type}]`;
 
-export function createMessagesService({ models, store, notifier, consumeSendBudget, attachments, clock, events }: MessagesDeps) {
-  const { Message } = models;
+/** SERVICE_UNAVAILABLE errors of a send carry a retry hint; other errors pass unchanged. */
+function withRetryHint(err: unknown): unknown {
+  const appError = err instanceof AppError ? err : isDatabaseOutage(err) ? toAppError(err) : null;
+  if (!appError || appError.code !== 'SERVICE_UNAVAILABLE' || appError.details?.length) return err;
+  return chatErrors.retryLater(appError.message, IN_FLIGHT_RETRY_MS * 4);
+}
+
+export function createMessagesService({
+  models, store, notifier, consumeSendBudget, attachments, clock, events, logger, maxInFlightSends = DEFAULT_MAX_IN_FLIGHT, hooks,
+}: MessagesDeps) {
+  const { Message, Member, Conversation, Emit } = models;
+  const numbers = createMessageNumbers();
+  const inFlight = new Map<string, Promise<MessageView>>();
 
   function checkShape(input: SendInput): MessageType {
     const type = input.type ?? (input.attachmentIds?.length ? 'image' : 'text');
@@ -57,84 +83,140 @@ export function createMessagesService({ models, store, notifier, consumeSendBudg
     return type;
   }
 
-  /** A retry (or a concurrent duplicate) gets the first message; an unnumbered claim is still being stored. */
-  async function awaitClaim(senderId: string, clientMessageId: string, conversationId: string): Promise<MessageDoc | null> {
-    for (let attempt = 0; attempt < 100; attempt += 1) {
-      const found = await Message.findOne({ senderId, clientMessageId }).lean<MessageDoc>();
-      if (!found) return null;
-      if (String(found.conversationId) !== conversationId) throw chatErrors.clientMessageIdReused();
-      if (found.seq > 0) return found;
-      if (clock().getTime() - new Date(found.createdAt).getTime() > ABANDONED_CLAIM_MS) {
-        await Message.deleteOne({ _id: found._id, seq: 0 });
-        return null;
-      }
-      await sleep(50);
-    }
-    throw errors.serviceUnavailable();
-  }
-
-  async function publish(conversation: ConversationDoc, message: MessageDoc): Promise<MessageView> {
+  /**
+   * Makes sure a stored message was emitted once, and answers it. Whoever inserts its emit claim
+   * (the sender's process right after storing, or a retry that finds it stored) emits it and moves
+   * the derived state forward (the summary and the sender's positions, which only move forward, so
+   * repeating them changes nothing); everyone else just answers the stored message.
+   */
+  async function complete(message: MessageDoc, conversation: Pick<ConversationDoc, '_id' | 'participantIds'>, conversationId: string): Promise<MessageView> {
+    if (String(message.conversationId) !== conversationId) throw chatErrors.clientMessageIdReused();
     const view = toMessageView(message);
+    try {
+      await Emit.create({ _id: message._id, at: clock() });
+    } catch (err) {
+      if (isDuplicateKey(err)) return view;
+      throw err;
+    }
     notifier.toUsers(conversation.participantIds, 'chat:message', view);
     events?.publish('message.sent', { messageId: view.id, conversationId: view.conversationId, senderId: view.senderId, seq: view.seq, type: view.type, at: view.createdAt });
+    const summary = { messageId: message._id, senderId: message.senderId, type: message.type, preview: preview(message), createdAt: message.createdAt };
+    // The message is stored and emitted: a summary or position that cannot move now (a lock held
+    // too long) does not fail the send; the next message or receipt moves it past this one.
+    const derived = await Promise.allSettled([
+      store.advanceConversation(conversationId, message.seq, { lastMessage: summary, lastActivityAt: message.createdAt }),
+      // The sender has read and holds everything up to their own message.
+      store.raiseMember(memberKey(conversationId, message.senderId), { lastReadSeq: message.seq, lastDeliveredSeq: message.seq }, null),
+    ]);
+    for (const outcome of derived) {
+      if (outcome.status === 'rejected') logger?.warn('A sent message left derived chat state behind', { messageId: view.id, error: String(outcome.reason) });
+    }
     return view;
   }
 
-  async function store_(senderId: string, conversationId: string, input: SendInput, type: MessageType, replyTo: MessageDoc['replyTo']) {
-    let claim: MessageDoc;
-    try {
-      const doc = await Message.create({
-        conversationId, senderId, clientMessageId: input.clientMessageId, type, text: input.text ?? null,
-        attachments: [], replyTo, reactions: [], seq: 0, changeSeq: 0,
-      });
-      claim = doc.toObject() as MessageDoc;
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-      return { existing: await awaitClaim(senderId, input.clientMessageId, conversationId) };
+  async function findStored(senderId: string, clientMessageId: string): Promise<MessageDoc | null> {
+    return Message.findById(messageIdFor(senderId, clientMessageId)).lean<MessageDoc>();
+  }
+
+  async function sendOnce(senderId: string, conversationId: string, input: SendInput): Promise<MessageView> {
+    if (!Types.ObjectId.isValid(conversationId) || !Types.ObjectId.isValid(senderId)) throw chatErrors.conversationNotFound();
+    // By _id only, in parallel: the member row for access, the conversation for recipients and the lowest free number.
+    const [member, conversation] = await Promise.all([
+      Member.findById(memberKey(conversationId, senderId), { leftAt: 1 }).lean<MemberDoc>(),
+      Conversation.findById(conversationId, { participantIds: 1, lastSeq: 1 }).lean<ConversationDoc>(),
+    ]);
+    if (!member || member.leftAt || !conversation) throw chatErrors.conversationNotFound();
+    const type = checkShape(input);
+    let replyTo: MessageDoc['replyTo'] = null;
+    if (input.replyToId) {
+      const target = Types.ObjectId.isValid(input.replyToId)
+        ? await Message.findOne({ _id: input.replyToId, conversationId, seq: { $gt: 0 } }, { seq: 1 }).lean<MessageDoc>()
+        : null;
+      if (!target) throw errors.validation([{ field: 'replyToId', message: 'replyToId is not a message of this conversation' }]);
+      replyTo = { messageId: target._id, seq: target.seq };
+    }
+    const attachmentIds = input.attachmentIds ?? [];
+    if (attachmentIds.length) {
+      // Attaching files is not repeatable, so a retry of a stored message with files stops here.
+      const stored = await findStored(senderId, input.clientMessageId);
+      if (stored) return complete(stored, conversation, conversationId);
     }
     try {
-      // Counted only once the claim is ours: a retry of a stored message is an answer, not a send.
       await consumeSendBudget(senderId);
-      const stored = input.attachmentIds?.length && attachments ? await attachments.attach(input.attachmentIds, senderId, conversationId, type as 'image' | 'document' | 'voice') : [];
-      const summary = { messageId: claim._id, senderId: claim.senderId, type, preview: preview(claim), createdAt: claim.createdAt };
-      // The allocator is the one place a sequence number is handed out. Membership was checked just
-      // before; a send racing a removal is ordered before it, as if it had arrived a moment earlier.
-      const [seq, changeSeq] = await Promise.all([store.nextMessageSeq(conversationId), store.nextChangeSeq()]);
-      const conversation = await store.advanceConversation(conversationId, seq, { lastMessage: summary, lastActivityAt: claim.createdAt });
-      const [message] = await Promise.all([
-        Message.findOneAndUpdate({ _id: claim._id }, { $set: { seq, changeSeq, attachments: stored } }, { new: true }).lean<MessageDoc>(),
-        // The sender has read and holds everything up to their own message.
-        store.raiseMember(memberKey(conversationId, senderId), { lastReadSeq: seq, lastDeliveredSeq: seq }, null),
-      ]);
-      if (!message) throw errors.internal();
-      return { conversation, message };
     } catch (err) {
-      await Message.deleteOne({ _id: claim._id, seq: 0 }).catch(() => undefined);
+      // A retry of a stored message is an answer, not a send: it is not refused for the budget.
+      const stored = err instanceof AppError && err.code === 'RATE_LIMITED' ? await findStored(senderId, input.clientMessageId) : null;
+      if (stored) return complete(stored, conversation, conversationId);
       throw err;
     }
+    const files = attachmentIds.length && attachments ? await attachments.attach(attachmentIds, senderId, conversationId, type as 'image' | 'document' | 'voice') : [];
+    const changeSeq = await store.nextChangeSeq();
+    const _id = messageIdFor(senderId, input.clientMessageId);
+    let lastSeq = conversation.lastSeq;
+    for (let attempt = 1; attempt <= MAX_NUMBER_ATTEMPTS; attempt += 1) {
+      const seq = numbers.take(conversationId, lastSeq);
+      let message: MessageDoc;
+      try {
+        const doc = await Message.create({
+          _id, conversationId, senderId, clientMessageId: input.clientMessageId, type, text: input.text ?? null,
+          attachments: files, replyTo, reactions: [], seq, changeSeq,
+        });
+        message = doc.toObject() as MessageDoc;
+      } catch (err) {
+        if (!isDuplicateKey(err)) {
+          numbers.release(conversationId, seq);
+          throw err;
+        }
+        // Either this send is stored already (a retry, or a duplicate that won) or the number is taken.
+        const stored = await Message.findById(_id).lean<MessageDoc>();
+        if (stored) {
+          numbers.release(conversationId, seq);
+          return complete(stored, conversation, conversationId);
+        }
+        // Far behind another process: look where the conversation stands now.
+        if (attempt % 4 === 0) lastSeq = (await Conversation.findById(conversationId, { lastSeq: 1 }).lean<ConversationDoc>())?.lastSeq ?? lastSeq;
+        continue;
+      }
+      await hooks?.afterStore?.({ id: String(message._id), clientMessageId: message.clientMessageId, conversationId });
+      return complete(message, conversation, conversationId);
+    }
+    // Stored before message ids followed from the clientMessageId: found by the compound unique index.
+    const legacy = await Message.findOne({ senderId, clientMessageId: input.clientMessageId }).lean<MessageDoc>();
+    if (legacy) return complete(legacy, conversation, conversationId);
+    throw chatErrors.retryLater('The conversation is busy', IN_FLIGHT_RETRY_MS * 4);
   }
 
   return {
+    /**
+     * Stores and emits a message, idempotent on (sender, clientMessageId). A duplicate of a send
+     * this process is still working on waits for that send's answer, up to IN_FLIGHT_WAIT_MS,
+     * without touching the store; after that it is answered SERVICE_UNAVAILABLE with a retry hint.
+     * A send beyond maxInFlightSends is refused the same way, so overload is answered, not queued.
+     */
     async send(senderId: string, conversationId: string, input: SendInput): Promise<MessageView> {
-      if (!(await store.isMember(conversationId, senderId))) throw chatErrors.conversationNotFound();
-      const type = checkShape(input);
-      let replyTo: MessageDoc['replyTo'] = null;
-      if (input.replyToId) {
-        const target = Types.ObjectId.isValid(input.replyToId)
-          ? await Message.findOne({ _id: input.replyToId, conversationId, seq: { $gt: 0 } }, { seq: 1 }).lean<MessageDoc>()
-          : null;
-        if (!target) throw errors.validation([{ field: 'replyToId', message: 'replyToId is not a message of this conversation' }]);
-        replyTo = { messageId: target._id, seq: target.seq };
+      const key = `${senderId}:${input.clientMessageId}`;
+      const running = inFlight.get(key);
+      if (running) {
+        let timer: NodeJS.Timeout | undefined;
+        const outcome = await Promise.race([
+          running.then((view) => ({ view }), () => ({ view: null })),
+          new Promise<{ view: null }>((resolve) => (timer = setTimeout(() => resolve({ view: null }), IN_FLIGHT_WAIT_MS))),
+        ]);
+        clearTimeout(timer);
+        if (outcome.view && outcome.view.conversationId !== conversationId) throw chatErrors.clientMessageIdReused();
+        if (outcome.view) return outcome.view;
+        throw chatErrors.retryLater('This message is still being sent; retry with the same clientMessageId', IN_FLIGHT_RETRY_MS);
       }
-      for (let attempt = 0; attempt < 3; attempt += 1) {
-        const result = await store_(senderId, conversationId, input, type, replyTo);
-        if ('existing' in result) {
-          if (result.existing) return toMessageView(result.existing);
-          continue;
-        }
-        return publish(result.conversation, result.message);
+      if (inFlight.size >= maxInFlightSends) throw chatErrors.retryLater('The server is busy', IN_FLIGHT_RETRY_MS * 4);
+      const attempt = sendOnce(senderId, conversationId, input).catch((err: unknown) => {
+        throw withRetryHint(err);
+      });
+      inFlight.set(key, attempt);
+      try {
+        return await attempt;
+      } finally {
+        inFlight.delete(key);
       }
-      throw errors.serviceUnavailable();
     },
 
     async list(userId: string, conversationId: string, options: { limit?: number; cursor?: string; direction?: 'backward' | 'forward'; search?: string }) {

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { errors } from '../../platform/errors';
+import { chatErrors } from './chat.errors';
 
 /**
  * A fixed window per user, shared by every process through Redis, so a client cannot multiply its
@@ -34,7 +34,8 @@ export function createSendRateLimit(options: { redis: Redis | null; keyPrefix: s
     const now = options.clock().getTime();
     const window = Math.floor(now / options.windowMs);
     if ((await count(userId, window)) > options.max) {
-      throw errors.rateLimited(Math.max(1, Math.ceil(((window + 1) * options.windowMs - now) / 1000)));
+      // The hint is when this window ends (no jitter: the budget is not free before then).
+      throw chatErrors.rateLimited(Math.max(1, (window + 1) * options.windowMs - now));
     }
   };
 }
