@@ -87,6 +87,8 @@ export function createRedisBackend(deps: RedisBackendDeps): JobBackend {
       connectTimeout: 3_000,
       retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
       connectionName: 'trade-backend:jobs',
+      // Workers' copies sit in blocking reads; a disconnect need not wait 2 s for Redis to close them.
+      disconnectTimeout: 200,
     });
     connection.on('error', (err) => warnOnce('connection', err));
     connection.on('ready', () => reported.clear());
@@ -261,10 +263,11 @@ export function createRedisBackend(deps: RedisBackendDeps): JobBackend {
       if (closing) return;
       closing = true;
       clearInterval(watchdog);
-      // close() stops fetching at once and resolves when the running jobs have finished.
-      const closed = Promise.allSettled(workers.map((worker) => worker.close()));
-      // With Redis away and nothing running there is nothing to wait for.
+      // With Redis away and nothing running there is nothing to wait for: force the workers
+      // closed so their lock and reconnect timers stop now, not when Redis returns.
       const idle = connection?.status !== 'ready' && active.size === 0;
+      // close() stops fetching at once and resolves when the running jobs have finished.
+      const closed = Promise.allSettled(workers.map((worker) => worker.close(idle)));
       const outcome = idle ? 'timeout' : await withTimeout(closed, timeoutMs, 'Jobs shutdown').catch(() => 'timeout' as const);
       if (outcome === 'timeout' && !idle) {
         // Their locks expire and another process's stalled check runs them again.
