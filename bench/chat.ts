@@ -22,6 +22,8 @@ interface Stats {
   cpuMicros: number;
   rss: number;
   heapUsed: number;
+  storeOps?: number;
+  storeOpsByName?: Record<string, number>;
 }
 
 interface Result {
@@ -37,6 +39,11 @@ interface Result {
   cpuPercent: number;
   bytesPerConnection: number;
   rssMiB: number;
+  /** MongoDB commands per delivered message while sending (0 for the relay). */
+  storeOpsPerMessage: number;
+  storeOpsByName: Record<string, number>;
+  /** Server CPU (user + system) per delivered message. */
+  cpuMsPerMessage: number;
 }
 
 class ServerProcess {
@@ -164,6 +171,11 @@ async function measure(label: string, n: number, server: ServerProcess, pairs: P
     // JS heap after a forced GC: RSS moves in allocator-sized steps and is too coarse at these sizes.
     bytesPerConnection: (connected.heapUsed - baseline.heapUsed) / n,
     rssMiB: connected.rss / 1024 / 1024,
+    storeOpsPerMessage: ((after.storeOps ?? 0) - (connected.storeOps ?? 0)) / Math.max(1, latencies.length),
+    storeOpsByName: Object.fromEntries(
+      Object.entries(after.storeOpsByName ?? {}).map(([name, count]) => [name, (count - (connected.storeOpsByName?.[name] ?? 0)) / Math.max(1, latencies.length)]),
+    ),
+    cpuMsPerMessage: (after.cpuMicros - connected.cpuMicros) / 1000 / Math.max(1, latencies.length),
   };
 }
 
@@ -230,12 +242,13 @@ async function main(): Promise<void> {
     const chat = await runChat(n);
     rows.push(relay, chat);
     console.log(`\nN=${n}`);
-    console.log('path   sent  recv  fail  p50 ms  p95 ms  p99 ms  msg/s  server CPU %  heap KiB/conn  server RSS MiB');
+    console.log('path   sent  recv  fail  p50 ms  p95 ms  p99 ms  msg/s  server CPU %  CPU ms/msg  store ops/msg  heap KiB/conn  server RSS MiB');
     for (const r of [relay, chat]) {
       console.log(
-        `${r.label.padEnd(6)} ${String(r.sent).padStart(4)}  ${String(r.received).padStart(4)}  ${String(r.failed).padStart(4)}  ${fmt(r.p50).padStart(6)}  ${fmt(r.p95).padStart(6)}  ${fmt(r.p99).padStart(6)}  ${fmt(r.perSecond).padStart(5)}  ${fmt(r.cpuPercent).padStart(12)}  ${fmt(r.bytesPerConnection / 1024).padStart(13)}  ${fmt(r.rssMiB).padStart(14)}`,
+        `${r.label.padEnd(6)} ${String(r.sent).padStart(4)}  ${String(r.received).padStart(4)}  ${String(r.failed).padStart(4)}  ${fmt(r.p50).padStart(6)}  ${fmt(r.p95).padStart(6)}  ${fmt(r.p99).padStart(6)}  ${fmt(r.perSecond).padStart(5)}  ${fmt(r.cpuPercent).padStart(12)}  ${fmt(r.cpuMsPerMessage, 2).padStart(10)}  ${fmt(r.storeOpsPerMessage).padStart(13)}  ${fmt(r.bytesPerConnection / 1024).padStart(13)}  ${fmt(r.rssMiB).padStart(14)}`,
       );
     }
+    console.log(`chat store ops per message by command: ${Object.entries(chat.storeOpsByName).filter(([, v]) => v > 0).map(([name, v]) => `${name} ${fmt(v, 2)}`).join(', ')}`);
     console.log(
       `ratio chat/relay: p50 ×${fmt(chat.p50 / relay.p50)}  p95 ×${fmt(chat.p95 / relay.p95)}  p99 ×${fmt(chat.p99 / relay.p99)}  CPU ×${fmt(chat.cpuPercent / relay.cpuPercent)}  memory/connection ×${fmt(chat.bytesPerConnection / relay.bytesPerConnection)}`,
     );

@@ -15,11 +15,14 @@ import { getChatModels, memberKey } from '../src/modules/chat/chat.model';
 const mode = process.argv[2];
 const send = (message: unknown) => process.send?.(message);
 
+// MongoDB commands this process sent (chat mode; command monitoring), in total and by name.
+const storeOps = { total: 0, byName: {} as Record<string, number> };
+
 function stats() {
   (globalThis as { gc?: () => void }).gc?.();
   const memory = process.memoryUsage();
   const cpu = process.cpuUsage();
-  return { type: 'stats', cpuMicros: cpu.user + cpu.system, rss: memory.rss, heapUsed: memory.heapUsed };
+  return { type: 'stats', cpuMicros: cpu.user + cpu.system, rss: memory.rss, heapUsed: memory.heapUsed, storeOps: storeOps.total, storeOpsByName: { ...storeOps.byName } };
 }
 
 /**
@@ -96,6 +99,11 @@ async function main(): Promise<void> {
         CHAT_SEND_RATE_MAX: '1000000',
         LOG_LEVEL: 'error',
       },
+      monitorCommands: true,
+    });
+    app.ctx.mongo.getClient().on('commandStarted', (event: { commandName: string }) => {
+      storeOps.total += 1;
+      storeOps.byName[event.commandName] = (storeOps.byName[event.commandName] ?? 0) + 1;
     });
     close = app.close;
     // BENCH_QUERIES=1 prints every MongoDB operation, to see what one message costs.

@@ -40,26 +40,37 @@ export function createSequenceAllocator(connection: Connection, options: { now?:
     }
   }
 
+  // The highest number this process has tried for each counter, won or not. Concurrent callers
+  // in one process take candidates above it, so they never race each other for one number
+  // (without it, n callers at once cost about n²/2 failed inserts). Trusted like lastSeen.
+  const handedOut = new Map<string, { value: number; at: number }>();
+
+  function takeLocal(name: string, atLeast: number): number {
+    const prior = handedOut.get(name);
+    const floor = prior !== undefined && now() - prior.at < LAST_SEEN_TTL_MS ? prior.value : 0;
+    const candidate = Math.max(atLeast, floor + 1);
+    if (handedOut.size > 50_000) handedOut.clear();
+    handedOut.set(name, { value: candidate, at: now() });
+    return candidate;
+  }
+
   return {
     async next(name: string): Promise<number> {
       const seen = lastSeen.get(name);
       const fresh = seen !== undefined && now() - seen.at < LAST_SEEN_TTL_MS;
       const cold = !fresh;
       const start = fresh ? seen.value : Math.max(seen?.value ?? 0, (await hints.findOne({ _id: name }))?.value ?? 0);
-      let candidate = start + 1;
+      let candidate = takeLocal(name, start + 1);
       for (let misses = 1; ; misses += 1) {
         try {
           await claims.insertOne({ _id: `${name}:${candidate}`, at: new Date() });
           break;
         } catch (err) {
           if (!isDuplicateKey(err)) throw err;
-          candidate += 1;
         }
         // Far behind (another process took many numbers): jump to where the hint says it stands.
-        if (misses % HINT_EVERY === 0) {
-          const hint = (await hints.findOne({ _id: name }))?.value ?? 0;
-          candidate = Math.max(candidate, hint + 1);
-        }
+        const hint = misses % HINT_EVERY === 0 ? ((await hints.findOne({ _id: name }))?.value ?? 0) : 0;
+        candidate = takeLocal(name, Math.max(candidate + 1, hint + 1));
       }
       if (lastSeen.size > 50_000) lastSeen.clear();
       lastSeen.set(name, { value: Math.max(candidate, lastSeen.get(name)?.value ?? 0), at: now() });

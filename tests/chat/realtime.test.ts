@@ -216,6 +216,9 @@ describe('chat:send rate limit', () => {
     expect(acks.every((ack) => ack.ok)).toBe(true);
     const limited = await emit(socket, 'chat:send', { conversationId, clientMessageId: clientId(), text: 'one too many' });
     expect(limited).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+    // The refusal says when to come back (the end of the window), so the app need not guess.
+    const hint = (limited.error.details as { field: string; message: string }[]).find((d) => d.field === 'retryAfterMs');
+    expect(Number(hint?.message)).toBeGreaterThan(0);
     const rest = await app.api.post(`/api/chat/conversations/${conversationId}/messages`).set('Authorization', bearer(alice)).send({ clientMessageId: clientId(), text: 'rest' });
     expect(rest.status).toBe(429);
     expect(rest.headers['retry-after']).toEqual(expect.any(String));
