@@ -78,6 +78,9 @@ export function ackError(
   requestId?: string,
 ): { ok: false; error: ReturnType<typeof errorBody>['error'] } {
   const appError = err instanceof AppError ? err : toAppError(err);
-  if (appError.status >= 500) logger.error('Socket event failed', { event, error: err instanceof Error ? err : String(err) });
+  // As on REST: a 503 (an outage, or load shed with a retry hint) is expected and one warning
+  // line; anything else from the server's side is an error with its stack.
+  if (appError.status === 503) logger.warn('Socket event refused: unavailable or busy', { event, code: appError.code, message: appError.message });
+  else if (appError.status >= 500) logger.error('Socket event failed', { event, error: err instanceof Error ? err : String(err) });
   return { ok: false, error: errorBody(appError, requestId).error };
 }
