@@ -2,7 +2,14 @@ import type { Socket } from 'socket.io-client';
 import type { CommandStartedEvent } from 'mongodb';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { bearer, type TestUser } from '../helpers/users';
+import { Server } from 'socket.io';
 import { sendHooks } from '../../src/modules/chat/chat.services';
+import { getChatModels } from '../../src/modules/chat/chat.model';
+import { createChatStore, createNotifier } from '../../src/modules/chat/chat.store';
+import { createMessagesService } from '../../src/modules/chat/messages.service';
+import { createSequenceAllocator } from '../../src/platform/sequences';
+import { createLocks } from '../../src/platform/locks';
+import type { AppError } from '../../src/platform/errors';
 import { CHAT_TEST_ENV, clientId, directConversation, emit, nextEvent, openSocket, record, users } from './chat-helpers';
 
 // A small lease, so that what a dead instance leaves behind lapses quickly (CHAT_LOCK_LEASE_MS).
@@ -172,5 +179,50 @@ describe('chat when an instance dies or retries pile up', () => {
     expect(dense(seqs)).toBe(true);
     const listed = await survivor.api.get(`/api/chat/conversations/${conversationId}/messages?limit=100`).set('Authorization', bearer(bob)).expect(200);
     expect((listed.body.data as Message[]).filter((m) => m.clientMessageId === clientMessageId)).toHaveLength(1);
+  });
+});
+
+describe('chat send under overload', () => {
+  let app: TestServer;
+  let alice: TestUser;
+  let bob: TestUser;
+  let conversationId: string;
+
+  beforeAll(async () => {
+    app = await startTestServer({ env: ENV });
+    [alice, bob] = (await users(app, 2)) as [TestUser, TestUser];
+    conversationId = await directConversation(app, alice, bob);
+  });
+  afterAll(() => app.close());
+
+  it('refuses sends beyond the in-flight limit at once with SERVICE_UNAVAILABLE and a retry hint, and takes them once there is room', async () => {
+    const models = getChatModels(app.ctx.mongo);
+    const store = createChatStore(models, createSequenceAllocator(app.ctx.mongo), createLocks(app.ctx.mongo, { leaseMs: LEASE_MS }));
+    const release = deferred();
+    let held = 0;
+    const io = new Server();
+    const messages = createMessagesService({
+      models,
+      store,
+      notifier: createNotifier(io),
+      consumeSendBudget: async () => undefined,
+      clock: () => new Date(),
+      maxInFlightSends: 2,
+      hooks: { afterStore: () => ((held += 1), release.promise) },
+    });
+    const send = (id: string) => messages.send(alice.id, conversationId, { clientMessageId: id, text: id });
+    const first = [send(clientId('load')), send(clientId('load'))];
+    const refusedId = clientId('load');
+    const refused = await send(refusedId).then(() => null, (err: AppError) => err);
+    expect(refused).toMatchObject({ code: 'SERVICE_UNAVAILABLE', status: 503 });
+    expect(Number(refused?.details?.find((d) => d.field === 'retryAfterMs')?.message)).toBeGreaterThan(0);
+    expect(refused?.headers?.['Retry-After']).toEqual(expect.any(String));
+    release.resolve();
+    const done = await Promise.all(first);
+    expect(done.map((m) => m.seq).sort()).toEqual([1, 2]);
+    // The refused send took nothing: retried with the same id, it is stored with the next number.
+    expect(await send(refusedId)).toMatchObject({ clientMessageId: refusedId, seq: 3 });
+    expect(held).toBe(3);
+    await io.close();
   });
 });
