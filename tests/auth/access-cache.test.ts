@@ -30,7 +30,7 @@ function handshakeError(app: TestServer, token: string): Promise<string> {
 }
 
 async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200; i += 1) {
+  for (let i = 0; i < 400; i += 1) {
     if (condition()) return;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
@@ -146,9 +146,13 @@ describe('the access cache across two processes sharing Redis', () => {
   });
 });
 
-/** A TCP relay in front of Redis that a test can cut, as a network failure would. */
+/**
+ * A TCP relay in front of Redis that a test can cut, as a network failure would, or whose
+ * subscriber connections it can freeze: open but silent, as a half-open connection is.
+ */
 async function redisRelay(target: URL) {
   const open = new Set<net.Socket>();
+  const subscribers = new Set<net.Socket>();
   let cut = false;
   const server = net.createServer((client) => {
     if (cut) return client.destroy();
@@ -158,6 +162,9 @@ async function redisRelay(target: URL) {
       s.on('close', () => open.delete(s));
       s.on('error', () => undefined);
     }
+    client.on('data', (chunk: Buffer) => {
+      if (/subscribe/i.test(chunk.toString('latin1'))) subscribers.add(upstream);
+    });
     client.pipe(upstream).pipe(client);
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
@@ -175,6 +182,10 @@ async function redisRelay(target: URL) {
     },
     restore() {
       cut = false;
+    },
+    /** Redis's messages to the subscribers connected now stop arriving; nothing is closed. */
+    freezeSubscribers() {
+      for (const s of subscribers) s.unpipe();
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
@@ -221,6 +232,19 @@ describe('when Redis is unreachable the cache does not serve', () => {
     await until(() => authModuleOf(b).accessCache.stats().live, 'B channel back');
     await me(b, user.accessToken).expect(401);
     await me(b, other.accessToken).expect(200);
+  });
+
+  it('a subscriber connection that goes silent (half-open) is found by its ping, and nothing cached before is served', async () => {
+    const user = await createUser(a);
+    await me(b, user.accessToken).expect(200);
+    await me(b, user.accessToken).expect(200);
+    const generation = () => authModuleOf(b).accessCache.stats().generation;
+    const before = generation();
+    relay.freezeSubscribers();
+    // B cannot hear this revocation: its subscriber's connection is open but delivers nothing.
+    await a.api.post('/api/auth/logout').set('Authorization', `Bearer ${user.accessToken}`).expect(204);
+    await until(() => generation() !== before, 'B to notice the silence');
+    await me(b, user.accessToken).expect(401);
   });
 });
 

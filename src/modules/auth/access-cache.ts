@@ -108,7 +108,7 @@ export function createAccessCache({ channel, maxEntries, ttlMs, now = Date.now }
     user: (userId: string, load: () => Promise<UserState | null>) => through(users, userId, load),
     /** Drops the entries here and on every other process (awaits the publish). */
     invalidate: (invalidation: AccessInvalidation) => channel.publish(invalidation),
-    stats: () => ({ ...stats, sessions: sessions.size, users: users.size, live: channel.live() }),
+    stats: () => ({ ...stats, sessions: sessions.size, users: users.size, live: channel.live(), generation: channel.generation() }),
   };
 }
 
