@@ -200,6 +200,7 @@ describe('chat send under overload', () => {
     const store = createChatStore(models, createSequenceAllocator(app.ctx.mongo), createLocks(app.ctx.mongo, { leaseMs: LEASE_MS }));
     const release = deferred();
     let held = 0;
+    // Not attached to an HTTP server: it only gives the notifier rooms to emit to.
     const io = new Server();
     const messages = createMessagesService({
       models,
@@ -223,6 +224,5 @@ describe('chat send under overload', () => {
     // The refused send took nothing: retried with the same id, it is stored with the next number.
     expect(await send(refusedId)).toMatchObject({ clientMessageId: refusedId, seq: 3 });
     expect(held).toBe(3);
-    await io.close();
   });
 });
