@@ -1,3 +1,4 @@
+import { Types } from 'mongoose';
 import type { Socket } from 'socket.io-client';
 import type { CommandStartedEvent } from 'mongodb';
 import { startTestServer, type TestServer } from '../helpers/server';
@@ -10,6 +11,7 @@ import { createMessagesService } from '../../src/modules/chat/messages.service';
 import { createSequenceAllocator } from '../../src/platform/sequences';
 import { createLocks } from '../../src/platform/locks';
 import type { AppError } from '../../src/platform/errors';
+import { syncIndexes } from '../../src/platform/mongo';
 import { CHAT_TEST_ENV, clientId, directConversation, emit, nextEvent, openSocket, record, users } from './chat-helpers';
 
 // A small lease, so that what a dead instance leaves behind lapses quickly (CHAT_LOCK_LEASE_MS).
@@ -224,5 +226,20 @@ describe('chat send under overload', () => {
     // The refused send took nothing: retried with the same id, it is stored with the next number.
     expect(await send(refusedId)).toMatchObject({ clientMessageId: refusedId, seq: 3 });
     expect(held).toBe(3);
+  });
+
+  it('removes the unnumbered claims an older version left behind when it first builds the unique number index', async () => {
+    const { Message } = getChatModels(app.ctx.mongo);
+    await Message.collection.dropIndex('conversationId_1_seq_1');
+    const other = new Types.ObjectId();
+    await Message.collection.insertMany([
+      { conversationId: other, senderId: other, clientMessageId: 'old-claim-1', seq: 0, type: 'text' },
+      { conversationId: other, senderId: other, clientMessageId: 'old-claim-2', seq: 0, type: 'text' },
+    ]);
+    await syncIndexes(app.ctx.mongo);
+    expect(await Message.countDocuments({ conversationId: other })).toBe(0);
+    expect((await Message.collection.indexes()).find((index) => index.name === 'conversationId_1_seq_1')).toMatchObject({ unique: true });
+    // Numbered messages are untouched.
+    expect(await Message.countDocuments({ conversationId })).toBe(3);
   });
 });

@@ -230,10 +230,12 @@ export function getChatModels(mongo: Connection): ChatModels {
 /**
  * Unnumbered claims (`seq: 0`) that the previous send path left behind after a crash would break
  * the unique `{ conversationId, seq }` index; they were never visible, so they are removed before
- * the indexes are built (syncIndexes calls createIndexes once at start).
+ * that index is first built (syncIndexes calls createIndexes once at start). Once it exists no
+ * claim can be made any more, so later starts skip the scan.
  */
 messageSchema.static('createIndexes', async function createIndexes(this: Model<MessageDoc>, ...args: unknown[]) {
-  await this.deleteMany({ seq: 0 });
+  const existing = await this.collection.indexes().catch(() => [] as { name?: string }[]);
+  if (!existing.some((index) => index.name === 'conversationId_1_seq_1')) await this.deleteMany({ seq: 0 });
   return (Object.getPrototypeOf(this) as { createIndexes: (...a: unknown[]) => Promise<unknown> }).createIndexes.apply(this, args);
 });
 
