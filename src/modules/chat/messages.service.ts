@@ -4,6 +4,7 @@ import type { Logger } from '../../platform/logger';
 import type { AttachmentsService } from '../uploads';
 import { memberKey, messageIdFor, type ChatModels, type ConversationDoc, type MemberDoc, type MessageDoc, type MessageType } from './chat.model';
 import { createMessageNumbers } from './message-numbers';
+import { createCoalescer } from './coalesce';
 import { chatErrors } from './chat.errors';
 import { toMessageView, type MessageView } from './chat.mappers';
 import { DEFAULT_PAGE_LIMIT, decodeCursor, encodeCursor, isNonNegativeInt } from '../../platform/pagination';
@@ -67,6 +68,13 @@ export function createMessagesService({
 }: MessagesDeps) {
   const { Message, Member, Conversation, Emit } = models;
   const numbers = createMessageNumbers();
+  // Sends of one process to one conversation move its summary (and a sender's positions) once per burst.
+  const advanceSummary = createCoalescer<{ seq: number; fields: Pick<ConversationDoc, 'lastMessage' | 'lastActivityAt'> }>(async (conversationId, value) => {
+    await store.advanceConversation(conversationId, value.seq, value.fields);
+  });
+  const raiseSender = createCoalescer<{ seq: number }>(async (memberId, value) => {
+    await store.raiseMember(memberId, { lastReadSeq: value.seq, lastDeliveredSeq: value.seq }, null);
+  });
   const inFlight = new Map<string, Promise<MessageView>>();
 
   function checkShape(input: SendInput): MessageType {
@@ -104,9 +112,9 @@ export function createMessagesService({
     // The message is stored and emitted: a summary or position that cannot move now (a lock held
     // too long) does not fail the send; the next message or receipt moves it past this one.
     const derived = await Promise.allSettled([
-      store.advanceConversation(conversationId, message.seq, { lastMessage: summary, lastActivityAt: message.createdAt }),
+      advanceSummary(conversationId, { seq: message.seq, fields: { lastMessage: summary, lastActivityAt: message.createdAt } }),
       // The sender has read and holds everything up to their own message.
-      store.raiseMember(memberKey(conversationId, message.senderId), { lastReadSeq: message.seq, lastDeliveredSeq: message.seq }, null),
+      raiseSender(memberKey(conversationId, message.senderId), { seq: message.seq }),
     ]);
     for (const outcome of derived) {
       if (outcome.status === 'rejected') logger?.warn('A sent message left derived chat state behind', { messageId: view.id, error: String(outcome.reason) });
