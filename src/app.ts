@@ -61,13 +61,18 @@ export function createApp(ctx: AppContext, options: AppOptions): Express {
   app.use(requestId);
   app.use(httpMetrics(ctx));
   app.use(helmet());
-  app.use(
-    cors({
-      origin: (origin, callback) => callback(null, !origin || config.corsOrigins.includes(origin)),
-      exposedHeaders: ['X-Request-Id', 'RateLimit', 'RateLimit-Policy', 'Retry-After'],
-      maxAge: 600,
-    }),
-  );
+  const corsPolicy = cors({
+    origin: (origin, callback) => callback(null, !origin || config.corsOrigins.includes(origin)),
+    exposedHeaders: ['X-Request-Id', 'RateLimit', 'RateLimit-Policy', 'Retry-After'],
+    maxAge: 600,
+  });
+  // Only browsers (the admin dashboard) send Origin; the mobile app and the providers do not, and
+  // CORS headers mean nothing to them. Vary stays, so a cache never hands a browser their answer.
+  app.use((req, res, next) => {
+    if (req.headers.origin !== undefined) return corsPolicy(req, res, next);
+    res.setHeader('Vary', 'Origin');
+    next();
+  });
   app.use(compression());
   app.use(express.json({ limit: config.jsonBodyLimit }));
 
