@@ -13,8 +13,10 @@ import { isDuplicateKey } from './mongo';
  * usually costs one insert. A hint document, written every HINT_EVERY numbers, tells a process that
  * has not seen the counter yet roughly where it stands; it may lag (its `$max` is not isolated
  * either) but never runs ahead of a claimed number, so a lag only costs a few extra inserts once.
- * A writer that dies after claiming leaves an unused number: numbers are unique and increasing,
- * and almost always contiguous.
+ * A writer that dies after claiming leaves an unused number, and so does an insert that fails for
+ * another reason than a duplicate (this process has already handed out the numbers above it):
+ * numbers are unique and increasing, and almost always contiguous. Chat message numbers, which
+ * must be dense, do not come from here (see src/modules/chat/message-numbers.ts).
  *
  * Claims would grow by one document per number forever; sweepSequenceClaims deletes those far
  * below each hint. A deleted claim could be taken again by a process that still remembers a number
