@@ -191,7 +191,11 @@ async function runChat(n: number): Promise<Result> {
         sender,
         receiver: sockets[2 * i + 1] as Socket,
         send: async (id) => {
-          const ack = await sender.timeout(30_000).emitWithAck('chat:send', { conversationId, clientMessageId: id, text: id }).catch(() => ({ ok: false }));
+          const ack = (await sender
+            .timeout(30_000)
+            .emitWithAck('chat:send', { conversationId, clientMessageId: id, text: id })
+            .catch(() => ({ ok: false, error: { code: 'no ack within 30 s' } }))) as { ok: boolean; error?: { code: string } };
+          if (!ack.ok) refusals.set(ack.error?.code ?? '?', (refusals.get(ack.error?.code ?? '?') ?? 0) + 1);
           return Boolean(ack.ok);
         },
       };
@@ -232,6 +236,9 @@ async function runRelay(n: number): Promise<Result> {
   }
 }
 
+// Why chat sends failed, by error code (or no ack at all): shed load should be answered, not silent.
+const refusals = new Map<string, number>();
+
 const fmt = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 
 async function main(): Promise<void> {
@@ -248,6 +255,8 @@ async function main(): Promise<void> {
         `${r.label.padEnd(6)} ${String(r.sent).padStart(4)}  ${String(r.received).padStart(4)}  ${String(r.failed).padStart(4)}  ${fmt(r.p50).padStart(6)}  ${fmt(r.p95).padStart(6)}  ${fmt(r.p99).padStart(6)}  ${fmt(r.perSecond).padStart(5)}  ${fmt(r.cpuPercent).padStart(12)}  ${fmt(r.cpuMsPerMessage, 2).padStart(10)}  ${fmt(r.storeOpsPerMessage).padStart(13)}  ${fmt(r.bytesPerConnection / 1024).padStart(13)}  ${fmt(r.rssMiB).padStart(14)}`,
       );
     }
+    if (refusals.size) console.log(`chat sends refused: ${[...refusals].map(([code, count]) => `${code} ${count}`).join(', ')}`);
+    refusals.clear();
     console.log(`chat store ops per message by command: ${Object.entries(chat.storeOpsByName).filter(([, v]) => v > 0).map(([name, v]) => `${name} ${fmt(v, 2)}`).join(', ')}`);
     console.log(
       `ratio chat/relay: p50 ×${fmt(chat.p50 / relay.p50)}  p95 ×${fmt(chat.p95 / relay.p95)}  p99 ×${fmt(chat.p99 / relay.p99)}  CPU ×${fmt(chat.cpuPercent / relay.cpuPercent)}  memory/connection ×${fmt(chat.bytesPerConnection / relay.bytesPerConnection)}`,

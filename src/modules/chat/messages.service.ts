@@ -43,7 +43,9 @@ export interface SendHooks {
 const ATTACHMENT_TYPES: MessageType[] = ['image', 'document', 'voice'];
 // Inserts one send may try before giving up on finding a free number (each lost race costs one).
 const MAX_NUMBER_ATTEMPTS = 20;
-const DEFAULT_MAX_IN_FLIGHT = 256;
+// About two seconds of work at the local store's pace (a few dozen sends a second per process):
+// more would only queue, and the client's retry after the hint does better than waiting here.
+const DEFAULT_MAX_IN_FLIGHT = 64;
 // A duplicate of a send still being worked on here waits this long for its answer, then is told
 // to come back after about IN_FLIGHT_RETRY_MS.
 const IN_FLIGHT_WAIT_MS = 2_000;
