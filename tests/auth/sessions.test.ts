@@ -1,15 +1,17 @@
 import { Types } from 'mongoose';
 import { hashToken } from '../../src/modules/auth/tokens';
 import { startTestServer, type TestServer } from '../helpers/server';
+import { testClock } from '../helpers/clock';
 import { createUser } from '../helpers/users';
 
 describe('refresh-token rotation, theft detection and sign-out', () => {
   let app: TestServer;
-  // A one-second grace keeps "reuse after the grace" quick to reach in these tests.
+  // The grace is a time rule: the app's clock is moved past it, nobody sleeps.
+  const clock = testClock();
   beforeAll(async () => {
-    app = await startTestServer({ env: { REFRESH_REUSE_GRACE_SECONDS: '1' } });
+    app = await startTestServer({ env: { REFRESH_REUSE_GRACE_SECONDS: '10' }, clock });
   });
-  const pastTheGrace = () => new Promise((resolve) => setTimeout(resolve, 1_100));
+  const pastTheGrace = async () => clock.advance(11_000);
   afterAll(() => app.close());
 
   const refresh = (refreshToken: string) => app.api.post('/api/auth/refresh').send({ refreshToken });

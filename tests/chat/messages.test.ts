@@ -1,16 +1,19 @@
 import { startTestServer, type TestServer } from '../helpers/server';
+import { testClock } from '../helpers/clock';
 import { bearer, type TestUser } from '../helpers/users';
 import { CHAT_TEST_ENV, clientId, directConversation, users } from './chat-helpers';
 
 describe('chat messages over REST', () => {
   let app: TestServer;
+  // The edit window is a time rule: the app's clock is moved past it, nobody sleeps.
+  const clock = testClock();
   let alice: TestUser;
   let bob: TestUser;
   let carol: TestUser;
   let conversationId: string;
 
   beforeAll(async () => {
-    app = await startTestServer({ env: { ...CHAT_TEST_ENV, CHAT_EDIT_WINDOW_SECONDS: '2' } });
+    app = await startTestServer({ env: { ...CHAT_TEST_ENV, CHAT_EDIT_WINDOW_SECONDS: '2' }, clock });
     [alice, bob, carol] = (await users(app, 3)) as [TestUser, TestUser, TestUser];
     conversationId = await directConversation(app, alice, bob);
   });
@@ -113,7 +116,7 @@ describe('chat messages over REST', () => {
     const edited = await app.api.patch(`/api/chat/messages/${id}`).set('Authorization', bearer(alice)).send({ text: 'origin, corrected' }).expect(200);
     expect(edited.body.data).toMatchObject({ text: 'origin, corrected', edited: true });
     expect(edited.body.data.changeSeq).toBeGreaterThan(sent.body.data.changeSeq);
-    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    clock.advance(2_100);
     const late = await app.api.patch(`/api/chat/messages/${id}`).set('Authorization', bearer(alice)).send({ text: 'too late' });
     expect(late.status).toBe(403);
     expect(late.body.error.code).toBe('EDIT_WINDOW_CLOSED');
