@@ -14,7 +14,8 @@ import { createAccessTokens } from '../src/modules/auth/tokens';
 const mode = process.argv[2];
 const send = (message: unknown) => process.send?.(message);
 
-interface Seeded {
+/** What the seed step answers the parent (bench/http.ts) with. */
+export interface Seeded {
   token: string;
   userId: string;
   profileId: string;

@@ -12,18 +12,12 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import autocannon from 'autocannon';
+// Type only: the module itself is the child process's entry point and is never loaded here.
+import type { Seeded } from './http-server';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const SAMPLES = 20;
-
-interface Seeded {
-  token: string;
-  userId: string;
-  profileId: string;
-  conversationId: string;
-  counts: Record<string, number>;
-}
 
 class ServerProcess {
   private constructor(private readonly child: ChildProcess, readonly url: string) {}
