@@ -5,20 +5,86 @@ import type { Logger } from './logger';
  * The domain events modules announce after the write they describe is stored. Payloads are small
  * plain objects: string ids and ISO 8601 UTC times, never a Mongoose document, never a secret.
  * A subscriber that needs more reads it through the owning module's index.ts.
- *
- * Add an event here (and to docs/architecture.md, "Domain events and jobs") before publishing it.
+ */
+
+/** Money in a payload: integer minor units and an ISO 4217 currency code. */
+export interface EventMoney {
+  amount: number;
+  currency: string;
+}
+
+/** The common part of every offer.* payload. */
+export interface OfferEventPayload {
+  offerId: string;
+  conversationId: string;
+  buyerId: string;
+  vendorId: string;
+  /** Who acted; null when the system did (expiry). */
+  actorId: string | null;
+  version: number;
+  status: string;
+  total: EventMoney;
+  at: string;
+}
+
+export interface OrderEventPayload {
+  orderId: string;
+  offerId: string;
+  buyerId: string;
+  vendorId: string;
+  total: EventMoney;
+  paymentTerms: { kind: 'prepaid' | 'credit'; creditDays: number | null };
+  at: string;
+}
+
+export interface PaymentEventPayload {
+  paymentId: string;
+  /** The paying buyer. */
+  userId: string;
+  vendorId: string | null;
+  orderId: string | null;
+  provider: string;
+  amount: EventMoney;
+  at: string;
+}
+
+/**
+ * The one map of domain events: name → payload. Modules announce them after the write they
+ * describe is stored; subscribers (wired in src/modules/index.ts) never fail the publisher.
+ * Add an event here and to docs/events.md before publishing it.
  */
 export interface DomainEvents {
   'user.registered': { userId: string; role: string; at: string };
+  /** A new session (login, or registration): a security notice for the account's owner. */
+  'session.created': { userId: string; sessionId: string; deviceName: string | null; ip: string | null; at: string };
+  'password.changed': { userId: string; at: string };
+  'user.suspended': { userId: string; actorId: string | null; reason: string; at: string };
   'message.sent': { messageId: string; conversationId: string; senderId: string; seq: number; type: string; at: string };
-  'offer.accepted': { offerId: string; conversationId: string | null; buyerId: string; vendorId: string; version: number; at: string };
-  'payment.succeeded': {
-    paymentId: string;
-    userId: string;
-    provider: string;
-    amount: { amount: number; currency: string };
+  'offer.created': OfferEventPayload;
+  'offer.countered': OfferEventPayload;
+  'offer.accepted': OfferEventPayload & { orderId: string };
+  'offer.rejected': OfferEventPayload;
+  'offer.withdrawn': OfferEventPayload;
+  'offer.expired': OfferEventPayload;
+  'order.created': OrderEventPayload;
+  'order.status_changed': OrderEventPayload & { from: string; to: string; actorId: string | null; reason: string | null };
+  'payment.succeeded': PaymentEventPayload;
+  'payment.failed': PaymentEventPayload & { reason: string | null };
+  'refund.created': PaymentEventPayload & { refundId: string };
+  'dispute.opened': PaymentEventPayload & { disputeId: string; reason: string | null };
+  'finance.credit_changed': {
+    creditLineId: string;
+    buyerId: string;
+    vendorId: string;
+    currency: string;
+    limit: number;
+    held: number;
+    posted: number;
+    available: number;
     at: string;
   };
+  /** A verified webhook whose processing ended in the failed set. */
+  'webhook.failed': { inboxEventId: string; provider: string; type: string; attempts: number; reason: string; at: string };
 }
 
 export type DomainEventName = keyof DomainEvents;

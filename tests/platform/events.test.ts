@@ -38,6 +38,8 @@ describe('the domain event bus', () => {
       bus.publish('payment.succeeded', {
         paymentId: 'pay_1',
         userId: 'u1',
+        vendorId: 'v1',
+        orderId: null,
         provider: 'razorpay',
         amount: { amount: 125_000, currency: 'INR' },
         at: new Date().toISOString(),
@@ -53,7 +55,18 @@ describe('the domain event bus', () => {
     const bus = createEventBus({ logger: silent });
     let calls = 0;
     const unsubscribe = bus.subscribe('offer.accepted', () => void (calls += 1));
-    const offer = { offerId: 'o1', conversationId: null, buyerId: 'b', vendorId: 'v', version: 2, at: new Date().toISOString() };
+    const offer = {
+      offerId: 'o1',
+      orderId: 'r1',
+      conversationId: 'c1',
+      buyerId: 'b',
+      vendorId: 'v',
+      actorId: 'b',
+      version: 2,
+      status: 'accepted',
+      total: { amount: 116_000_00, currency: 'INR' },
+      at: new Date().toISOString(),
+    };
     bus.publish('offer.accepted', offer);
     await bus.drain();
     unsubscribe();

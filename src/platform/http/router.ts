@@ -17,9 +17,9 @@ export function createModuleRouter(mountPath: string) {
   const routes: RouteInfo[] = [];
   const add =
     (method: HttpMethod) =>
-    (path: string, ...handlers: RequestHandler[]) => {
+    (path: string, ...handlers: Array<RequestHandler | RequestHandler[]>) => {
       routes.push({ method, path: `${mountPath}${path === '/' ? '' : path}` });
-      router[method](path, ...handlers);
+      router[method](path, ...handlers.flat());
     };
   return {
     mountPath,

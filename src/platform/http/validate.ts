@@ -1,4 +1,4 @@
-import type { RequestHandler, Request } from 'express';
+import type { RequestHandler, Request, Response } from 'express';
 import { checkSchema, matchedData, validationResult, type ParamSchema, type Location, type Meta } from 'express-validator';
 import { errors, type ErrorDetail } from '../errors';
 
@@ -11,14 +11,68 @@ import { errors, type ErrorDetail } from '../errors';
  */
 export type FieldType = 'string' | 'integer' | 'number' | 'boolean' | 'object' | 'array';
 
-export type FieldSchema = ParamSchema & {
+export type FieldSchema = Omit<ParamSchema, 'in'> & {
   type: FieldType;
+  /** Where the field is read from, when not every location the route validates. */
+  in?: Location | readonly Location[];
   /** `null` passes the type check (and is kept) when the field's later rules accept it. */
   nullable?: boolean;
+  /** The only values a string field accepts; InputOf types the field as their union. */
+  oneOf?: readonly string[];
 };
 
 /** A validation schema: express-validator's, with a declared type on every field. */
 export type Schema = Record<string, FieldSchema>;
+
+/**
+ * Declares a schema and keeps its literal types (`type: 'string'`, `optional: true`, `oneOf`), so
+ * InputOf<typeof schema> is the exact type of what validation lets through. Use it for every schema.
+ */
+export function defineSchema<const S extends Schema>(schema: S): S {
+  return schema;
+}
+
+// ---- InputOf: the cleaned input's type, derived from the schema that produced it ----------------
+
+type At<S, K> = K extends keyof S ? S[K] : never;
+type IsOptional<F> = F extends { optional: false } ? false : F extends { optional: unknown } ? true : false;
+type WithNull<F, T> = F extends { nullable: true } ? T | null : T;
+type HasChildren<S, P extends string> = [Extract<keyof S, `${P}.${string}`>] extends [never] ? false : true;
+/** The keys directly under a prefix (`''` for the top level, `items.*.` for an array's objects). */
+type DirectKeys<S, P extends string> = {
+  [K in keyof S & string]: K extends `${P}${infer Rest}` ? (Rest extends `${string}.${string}` ? never : Rest) : never;
+}[keyof S & string];
+type Scalar<F> = F extends { oneOf: readonly (infer U)[] }
+  ? U
+  : F extends { type: 'string' }
+    ? string
+    : F extends { type: 'integer' | 'number' }
+      ? number
+      : F extends { type: 'boolean' }
+        ? boolean
+        : unknown;
+type FieldValue<S, Path extends string> = Path extends keyof S
+  ? S[Path] extends { type: 'array' }
+    ? WithNull<S[Path], Array<FieldValue<S, `${Path}.*`>>>
+    : S[Path] extends { type: 'object' }
+      ? WithNull<S[Path], HasChildren<S, Path> extends true ? ObjectValue<S, `${Path}.`> : Record<string, unknown>>
+      : WithNull<S[Path], Scalar<S[Path]>>
+  : HasChildren<S, Path> extends true
+    ? ObjectValue<S, `${Path}.`>
+    : unknown;
+type ObjectValue<S, P extends string> = Flatten<{
+  [K in DirectKeys<S, P> as IsOptional<At<S, `${P}${K}`>> extends true ? never : K]: FieldValue<S, `${P}${K}`>;
+} & {
+  [K in DirectKeys<S, P> as IsOptional<At<S, `${P}${K}`>> extends true ? K : never]?: FieldValue<S, `${P}${K}`>;
+}>;
+type Flatten<T> = { [K in keyof T]: T[K] };
+
+/**
+ * What validate(schema) leaves in the handler's hands: `a.*` fields type `a`'s elements and
+ * `a.*.b` fields its objects' properties; optional fields are optional, `oneOf` fields a union.
+ * Query integers are numbers only because their schemas convert them (`toInt`).
+ */
+export type InputOf<S> = ObjectValue<S, ''>;
 
 /** The longest string any field accepts unless its own rules say less; bodies are bounded anyway. */
 export const MAX_STRING_LENGTH = 20_000;
@@ -99,9 +153,13 @@ export function compileSchema(schema: Schema): Record<string, ParamSchema> {
   const cached = compiled.get(schema);
   if (cached) return cached;
   const out: Record<string, ParamSchema> = {};
-  for (const [field, { type, nullable, ...rules }] of Object.entries(schema)) {
+  for (const [field, { type, nullable, oneOf, ...rules }] of Object.entries(schema)) {
     if (!type) throw new Error(`Validation schema field "${field}" declares no type`);
-    out[field] = { declaredType: { custom: typeValidator(type, nullable === true), bail: true }, ...rules } as ParamSchema;
+    const allowed = oneOf
+      ? { oneOf: { custom: (value: unknown) => value === null || oneOf.includes(value as string), errorMessage: `${field} must be one of ${oneOf.join(', ')}`, bail: true } }
+      : {};
+    const where = rules.in === undefined ? {} : { in: typeof rules.in === 'string' ? rules.in : [...rules.in] };
+    out[field] = { declaredType: { custom: typeValidator(type, nullable === true), bail: true }, ...allowed, ...rules, ...where } as unknown as ParamSchema;
   }
   compiled.set(schema, out);
   return out;
@@ -136,6 +194,24 @@ export async function validateInput<T>(
     throw errors.validation(details);
   }
   return matchedData(req, { locations, includeOptionals: false }) as T;
+}
+
+/**
+ * A route's validation and handler in one: the handler receives the cleaned input typed from the
+ * schema, so no handler casts `res.locals.input`. Pass the result after the route's guards:
+ * `routes.post('/x/:id', requireAuth, withInput(schema, ['params', 'body'], async (input, res) => …))`.
+ */
+export function withInput<S extends Schema>(
+  schema: S,
+  locations: Location[],
+  handler: (input: InputOf<S>, res: Response, req: Request) => Promise<unknown> | unknown,
+): RequestHandler[] {
+  return [
+    validate(schema, locations),
+    async (req, res) => {
+      await handler(res.locals.input as InputOf<S>, res, req);
+    },
+  ];
 }
 
 /** Express middleware: validates and stores the cleaned input in res.locals.input. */
