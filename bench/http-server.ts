@@ -92,7 +92,7 @@ async function seed(app: TestServer): Promise<Seeded> {
     1_000,
     (batch) => db.collection('auth_sessions').insertMany(batch),
   );
-  const tokens = createAccessTokens({ ...app.ctx.config.jwt, accessTtlSeconds: 86_400 });
+  const tokens = createAccessTokens({ ...app.ctx.config.auth.jwt, accessTtlSeconds: 86_400 });
   const tokenOf = (i: number) => tokens.sign({ userId: String(ids[i]), role: i % 5 === 0 ? 'vendor' : 'user', sessionId: String(sessionIds[i]) }).token;
 
   // Background conversations between other users, shaped as chat stores them.

@@ -42,7 +42,7 @@ async function seed(app: TestServer, n: number) {
     passwordHash: 'not-a-usable-hash',
   }));
   await getUserModel(ctx.mongo).insertMany(users);
-  const { sessions } = createAuthServices(ctx, createMailer(ctx.config, ctx.logger));
+  const { sessions } = createAuthServices(ctx, ctx.config.auth, createMailer(ctx.config, ctx.logger));
   const tokens: string[] = [];
   for (let i = 0; i < n; i += 50) {
     const issued = await Promise.all(users.slice(i, i + 50).map((user) => sessions.start(user, { name: 'bench', userAgent: null, ip: null })));

@@ -1,5 +1,5 @@
 import 'dotenv/config';
-import { ConfigError, loadConfig } from './platform/config';
+import { ConfigError, loadConfig, type Config } from './config';
 import { createLogger } from './platform/logger';
 import { createMetrics } from './platform/metrics';
 import { createEventBus } from './platform/events';
@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel, json: config.nodeEnv === 'production' });
   const connections = await openConnections(config, logger);
   const metrics = createMetrics();
-  const ctx: AppContext = {
+  const ctx: AppContext<Config> = {
     config,
     logger,
     mongo: connections.mongo,

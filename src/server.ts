@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { Express } from 'express';
 import type { Server as IoServer } from 'socket.io';
 import type { AppContext } from './platform/context';
+import type { Config } from './config';
 import type { AppModule } from './platform/module';
 import type { Connections } from './platform/connections';
 import { closeConnections } from './platform/connections';
@@ -22,7 +23,7 @@ export interface RunningServer {
   isShuttingDown(): boolean;
 }
 
-export async function createServer(ctx: AppContext, connections: Connections): Promise<RunningServer> {
+export async function createServer(ctx: AppContext<Config>, connections: Connections): Promise<RunningServer> {
   let shuttingDown = false;
   // One request listener, registered before Socket.io attaches: engine.io then wraps it and answers
   // /socket.io/ itself, passing every other request to Express. (Adding Express as a second
@@ -56,6 +57,7 @@ export async function createServer(ctx: AppContext, connections: Connections): P
   modules.push(
     ...createModules({
       ctx,
+      config: ctx.config,
       io,
       openSockets: () => io.engine.clientsCount,
       isShuttingDown: () => shuttingDown,

@@ -1,7 +1,7 @@
 import 'dotenv/config';
 import { parseArgs } from 'node:util';
 import { createInterface } from 'node:readline';
-import { loadConfig } from '../platform/config';
+import { loadConfig } from '../config';
 import { createLogger } from '../platform/logger';
 import { connectMongo, syncIndexes } from '../platform/mongo';
 import { createSuperAdminTool } from '../modules/auth';

@@ -2,13 +2,27 @@ import type { Server as IoServer } from 'socket.io';
 import type { AppContext } from '../platform/context';
 import type { AppModule } from '../platform/module';
 import { createSystemModule } from './system';
-import { createAuthModule, type AuthGuards } from './auth';
+import { createAuthModule, readAuthConfig, type AuthGuards } from './auth';
 import { createUsersModule } from './users';
-import { createUploadsModule } from './uploads';
-import { createChatModule, type ChatModule, type ConversationAccess } from './chat';
+import { createUploadsModule, readUploadsConfig } from './uploads';
+import { createChatModule, readChatConfig, type ChatModule, type ConversationAccess } from './chat';
+
+/**
+ * Each module's configuration section: the key it has in Config and the function that reads and
+ * validates it (src/modules/<m>/<m>.config.ts). src/config.ts composes them with the platform's.
+ */
+export const moduleConfigReaders = {
+  auth: readAuthConfig,
+  uploads: readUploadsConfig,
+  chat: readChatConfig,
+};
+
+export type ModuleConfigs = { [K in keyof typeof moduleConfigReaders]: ReturnType<(typeof moduleConfigReaders)[K]> };
 
 export interface ModuleDeps {
   ctx: AppContext;
+  /** Every module's own section; each factory is given only its own. */
+  config: ModuleConfigs;
   io: IoServer;
   openSockets: () => number;
   isShuttingDown: () => boolean;
@@ -18,7 +32,8 @@ export interface ModuleDeps {
 
 /** Every business module, in mounting order. Modules import each other only through index.ts. */
 export function createModules(base: Omit<ModuleDeps, 'auth'>): AppModule[] {
-  const authModule = createAuthModule(base);
+  const { ctx, config, io } = base;
+  const authModule = createAuthModule({ ctx, io, config: config.auth });
   const deps: ModuleDeps = { ...base, auth: { requireAuth: authModule.requireAuth, requireRole: authModule.requireRole } };
   const users = createUsersModule(deps);
   // Chat and uploads use each other's contracts: chat attaches files through uploads' AttachmentsService,
@@ -29,7 +44,7 @@ export function createModules(base: Omit<ModuleDeps, 'auth'>): AppModule[] {
   const conversations: ConversationAccess = {
     isParticipant: (conversationId, userId) => (chat ? chat.isParticipant(conversationId, userId) : Promise.resolve(false)),
   };
-  const uploads = createUploadsModule({ ctx: deps.ctx, requireAuth: deps.auth.requireAuth, conversations });
-  chat = createChatModule({ ...deps, users: users.directory, attachments: uploads });
+  const uploads = createUploadsModule({ ctx, config: config.uploads, requireAuth: deps.auth.requireAuth, conversations });
+  chat = createChatModule({ ctx, config: config.chat, io, auth: deps.auth, users: users.directory, attachments: uploads });
   return [createSystemModule(deps), authModule, users, uploads, chat];
 }

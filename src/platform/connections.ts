@@ -1,7 +1,7 @@
 import type { Connection } from 'mongoose';
 import type { Pool } from 'pg';
 import type { Redis } from 'ioredis';
-import type { Config } from './config';
+import type { PlatformConfig } from './config';
 import type { Logger } from './logger';
 import { connectMongo } from './mongo';
 import { createPostgresPool } from './postgres';
@@ -21,7 +21,7 @@ export interface Connections {
  * unset means disabled; set but unreachable means degraded (logged, shown by readiness), and the
  * clients keep reconnecting in the background.
  */
-export async function openConnections(config: Config, logger: Logger): Promise<Connections> {
+export async function openConnections(config: PlatformConfig, logger: Logger): Promise<Connections> {
   const mongo = await connectMongo(config.mongo, logger);
 
   let postgres: Pool | null = null;

@@ -1,15 +1,16 @@
 import type { Connection } from 'mongoose';
 import type { Pool } from 'pg';
 import type { Redis } from 'ioredis';
-import type { Config } from './config';
+import type { PlatformConfig } from './config';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import type { EventBus } from './events';
 import type { JobRunner } from './jobs';
 
 /** What every module may depend on. Built by main.ts (or the test harness) and passed down. */
-export interface AppContext {
-  config: Config;
+export interface AppContext<C extends PlatformConfig = PlatformConfig> {
+  /** The platform's settings; the composition root's context also carries every module's section. */
+  config: C;
   logger: Logger;
   mongo: Connection;
   postgres: Pool | null;

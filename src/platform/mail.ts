@@ -1,5 +1,5 @@
 import nodemailer, { type Transporter } from 'nodemailer';
-import type { Config } from './config';
+import type { PlatformConfig } from './config';
 import type { Logger } from './logger';
 
 export interface MailMessage {
@@ -22,7 +22,7 @@ export interface Mailer {
 /**
  * nodemailer over SMTP when SMTP_URL is set; otherwise (development) mails go to the log.
  */
-export function createMailer(config: Pick<Config, 'nodeEnv' | 'mail'>, logger: Logger): Mailer {
+export function createMailer(config: Pick<PlatformConfig, 'nodeEnv' | 'mail'>, logger: Logger): Mailer {
   const transport: Transporter | null = config.mail.smtpUrl
     ? nodemailer.createTransport(config.mail.smtpUrl, { from: config.mail.from })
     : null;

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import YAML from 'yaml';
@@ -47,10 +47,16 @@ describe('deployment files', () => {
   });
 
   it('.env.example documents every variable the configuration reads', async () => {
-    const [example, configSource] = await Promise.all([
-      readFile(path.join(ROOT, '.env.example'), 'utf8'),
-      readFile(path.join(ROOT, 'src/platform/config.ts'), 'utf8'),
-    ]);
+    // The platform's section and every module's own (src/modules/<m>/<m>.config.ts).
+    const modules = await readdir(path.join(ROOT, 'src/modules'), { withFileTypes: true });
+    const sources = [
+      'src/platform/config.ts',
+      ...modules.filter((entry) => entry.isDirectory()).map((entry) => `src/modules/${entry.name}/${entry.name}.config.ts`),
+    ];
+    const texts = await Promise.all(sources.map((file) => readFile(path.join(ROOT, file), 'utf8').catch(() => '')));
+    const example = await readFile(path.join(ROOT, '.env.example'), 'utf8');
+    const configSource = texts.join('\n');
+    expect(texts.filter(Boolean).length).toBeGreaterThanOrEqual(4);
     const read = [...configSource.matchAll(/read\.\w+\('([A-Z0-9_]+)'/g)].map((match) => match[1]);
     expect(read.length).toBeGreaterThan(10);
     const documented = new Set([...example.matchAll(/^([A-Z0-9_]+)=/gm)].map((match) => match[1]));

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import request from 'supertest';
 import TestAgent from 'supertest/lib/agent';
-import { loadConfig } from '../../src/platform/config';
+import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/platform/logger';
 import { createMetrics } from '../../src/platform/metrics';
 import { createEventBus } from '../../src/platform/events';
@@ -16,7 +16,7 @@ export interface TestServer {
   url: string;
   api: TestAgent;
   server: RunningServer;
-  ctx: AppContext;
+  ctx: AppContext<Config>;
   names: IsolatedNames;
   close(): Promise<void>;
 }
@@ -80,7 +80,7 @@ export async function startTestServer(
   const logger = createLogger({ level: config.logLevel, json: false });
   const connections = await openConnections(config, logger);
   const metrics = createMetrics();
-  const ctx: AppContext = {
+  const ctx: AppContext<Config> = {
     config,
     logger,
     mongo: connections.mongo,

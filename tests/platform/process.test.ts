@@ -2,8 +2,9 @@ import http from 'node:http';
 import { spawnListeningMain, spawnMain } from '../helpers/process';
 
 describe('the server process', () => {
-  it('refuses to start on a bad configuration, naming every bad variable', async () => {
-    const server = spawnMain({ NODE_ENV: 'test', PORT: 'not-a-port', JWT_SECRET: 'short', BCRYPT_COST: '40' });
+  it('refuses to start on a bad configuration, naming every bad variable of every section', async () => {
+    // The platform's section and three modules' own sections (auth, chat, uploads), in one message.
+    const server = spawnMain({ NODE_ENV: 'test', PORT: 'not-a-port', JWT_SECRET: 'short', BCRYPT_COST: '40', CHAT_LOCK_LEASE_MS: '5', UPLOAD_STORAGE_DRIVER: 's3' });
     const code = await server.exited;
     expect(code).toBe(1);
     const output = server.output();
@@ -12,6 +13,8 @@ describe('the server process', () => {
     expect(output).toContain('MONGODB_URI is required');
     expect(output).toContain('JWT_SECRET must be at least 32 characters');
     expect(output).toContain('BCRYPT_COST must be an integer from 4 to 15');
+    expect(output).toContain('CHAT_LOCK_LEASE_MS must be an integer from 100 to 60000');
+    expect(output).toContain('UPLOAD_S3_BUCKET is required when UPLOAD_STORAGE_DRIVER=s3');
   });
 
   it('on SIGTERM lets an in-flight request finish, then exits 0', async () => {

@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { loadConfig } from '../../src/platform/config';
+import { loadConfig } from '../../src/config';
 import { createStorage, ObjectNotFoundError, type ObjectStorage } from '../../src/platform/storage';
 import { testEnv } from '../helpers/env';
 import { startTestServer, type TestServer } from '../helpers/server';

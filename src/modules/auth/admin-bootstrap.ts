@@ -1,5 +1,8 @@
 import type { Connection } from 'mongoose';
-import type { Config } from '../../platform/config';
+import type { PlatformConfig } from '../../platform/config';
+import type { AuthConfig } from './auth.config';
+
+type Config = PlatformConfig & { auth: AuthConfig };
 import type { Logger } from '../../platform/logger';
 import { createMailer } from '../../platform/mail';
 import { createAccountServices, normaliseEmail } from '../users';
@@ -42,7 +45,7 @@ export function createSuperAdminTool(mongo: Connection, config: Config, clock: (
   const sessions = createSessionsService({
     models,
     users,
-    accessTokens: createAccessTokens(config.jwt),
+    accessTokens: createAccessTokens(config.auth.jwt),
     refreshTtlDays: config.auth.refreshTtlDays,
     refreshReuseGraceSeconds: config.auth.refreshReuseGraceSeconds,
     clock,

@@ -1,5 +1,5 @@
 import type { Types } from 'mongoose';
-import type { Config } from '../../platform/config';
+import type { AuthConfig } from './auth.config';
 import type { EventBus } from '../../platform/events';
 import type { Role } from '../../platform/auth-context';
 import { normaliseEmail, toMe, type MeView, type UserAccounts, type UserDoc } from '../users';
@@ -19,7 +19,7 @@ export interface AuthServiceDeps {
   passwords: Passwords;
   sessions: SessionsService;
   emailTokens: EmailTokensService;
-  config: Config['auth'];
+  config: AuthConfig;
   clock: () => Date;
   events?: Pick<EventBus, 'publish'>;
 }

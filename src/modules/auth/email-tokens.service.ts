@@ -1,5 +1,6 @@
 import type { Types } from 'mongoose';
-import type { Config } from '../../platform/config';
+import type { PlatformConfig } from '../../platform/config';
+import type { AuthConfig } from './auth.config';
 import type { Mailer } from '../../platform/mail';
 import type { Logger } from '../../platform/logger';
 import type { UserAccounts, UserDoc } from '../users';
@@ -12,7 +13,7 @@ export interface EmailTokensDeps {
   models: AuthModels;
   users: Pick<UserAccounts, 'findActiveByEmail'>;
   mailer: Mailer;
-  config: Pick<Config, 'auth' | 'mail'>;
+  config: { auth: AuthConfig; mail: PlatformConfig['mail'] };
   clock: () => Date;
   logger: Logger;
 }

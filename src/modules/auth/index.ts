@@ -20,12 +20,14 @@ import { createAuthSweeper } from './sweeper';
 import { accessChannelName, createLocalAccessChannel, createRedisAccessChannel } from './access-channel';
 import { createAccessCache, type AccessCache } from './access-cache';
 import { createAccessService, type AccessService } from './access.service';
+import type { AuthConfig } from './auth.config';
 
 // The auth module's contract: guards and ownership checks for other modules, the module itself,
 // and the create-admin command's tool. Other modules import only from here.
 export { isOwnerOrAdmin, assertOwnerOrAdmin, ADMIN_ROLES } from './auth.middleware';
 export { createSuperAdminTool } from './admin-bootstrap';
 export { AUTH_ERROR_CODES, type AuthErrorCode } from './auth.errors';
+export { readAuthConfig, type AuthConfig } from './auth.config';
 
 /** What other modules receive as ModuleDeps.auth. */
 export interface AuthGuards {
@@ -47,15 +49,17 @@ export interface AuthModule extends AppModule, AuthGuards {
 /** Builds every auth service on one context; also used by the create-admin command. */
 export function createAuthServices(
   ctx: AppContext,
+  authConfig: AuthConfig,
   mailer: Mailer,
   onRevoked?: (userId: string, sessionIds: string[]) => void,
   cache?: AccessCache,
 ) {
-  const { config, clock, logger } = ctx;
+  const { clock, logger } = ctx;
+  const config = { auth: authConfig, mail: ctx.config.mail };
   const { accounts: users, profiles } = createAccountServices(ctx.mongo);
   const models = getAuthModels(ctx.mongo);
   const passwords = createPasswords(config.auth.bcryptCost);
-  const accessTokens = createAccessTokens(config.jwt);
+  const accessTokens = createAccessTokens(authConfig.jwt);
   const sessions = createSessionsService({ models, users, accessTokens, refreshTtlDays: config.auth.refreshTtlDays, refreshReuseGraceSeconds: config.auth.refreshReuseGraceSeconds, clock, logger, onRevoked, cache, invalidate: cache?.invalidate });
   const emailTokens = createEmailTokensService({ models, users, mailer, config, clock, logger });
   const auth = createAuthService({ users, loginFailures: models.loginFailures, passwords, sessions, emailTokens, config: config.auth, clock, events: ctx.events });
@@ -81,14 +85,14 @@ function socketCloser(io: IoServer, logger: AppContext['logger']) {
   };
 }
 
-export function createAuthModule(deps: { ctx: AppContext; io: IoServer }): AuthModule {
-  const { ctx } = deps;
+export function createAuthModule(deps: { ctx: AppContext; io: IoServer; config: AuthConfig }): AuthModule {
+  const { ctx, config } = deps;
   const mailer = createMailer(ctx.config, ctx.logger);
   const channel = ctx.redis
     ? createRedisAccessChannel({ redis: ctx.redis, channel: accessChannelName(ctx.config.redis.keyPrefix), logger: ctx.logger })
     : createLocalAccessChannel();
-  const accessCache = createAccessCache({ channel, maxEntries: ctx.config.auth.cacheMaxEntries, ttlMs: ctx.config.auth.cacheTtlSeconds * 1000 });
-  const services = createAuthServices(ctx, mailer, socketCloser(deps.io, ctx.logger), accessCache);
+  const accessCache = createAccessCache({ channel, maxEntries: config.cacheMaxEntries, ttlMs: config.cacheTtlSeconds * 1000 });
+  const services = createAuthServices(ctx, config, mailer, socketCloser(deps.io, ctx.logger), accessCache);
   const access = createAccessService({
     users: services.users,
     sessions: services.sessions,
@@ -111,7 +115,7 @@ export function createAuthModule(deps: { ctx: AppContext; io: IoServer }): AuthM
       return `${ipKeyGenerator(req.ip ?? '')}|${email}`;
     },
   });
-  const sweeper = createAuthSweeper(services.models, ctx.clock, ctx.logger, ctx.config.auth.failedLoginWindowMinutes);
+  const sweeper = createAuthSweeper(services.models, ctx.clock, ctx.logger, config.failedLoginWindowMinutes);
   return {
     name: 'auth',
     http: createAuthRouter({ ...services, requireAuth: guards.requireAuth, authLimit }),

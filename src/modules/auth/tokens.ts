@@ -1,6 +1,6 @@
 import { createHash, createSecretKey, randomBytes } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import type { Config } from '../../platform/config';
+import type { JwtConfig } from './auth.config';
 import type { Role } from '../../platform/auth-context';
 import { errors } from '../../platform/errors';
 import { ROLES } from '../users';
@@ -18,7 +18,7 @@ export const randomToken = () => randomBytes(32).toString('base64url');
 /** Stored form of an opaque secret: a fast hash is enough for 256-bit random values. */
 export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
-export function createAccessTokens(config: Config['jwt']) {
+export function createAccessTokens(config: JwtConfig) {
   // A KeyObject, made once: given a string, jsonwebtoken first tries to parse it as a PEM public
   // or private key on every call and catches the throw (about a sixth of an authenticated
   // request's CPU), before it falls back to a secret key.

@@ -2,6 +2,7 @@ import type { Server as IoServer } from 'socket.io';
 import type { AttachmentsService } from '../uploads';
 import type { UserDirectory } from '../users';
 import type { AppContext } from '../../platform/context';
+import type { ChatConfig } from './chat.config';
 import { createSequenceAllocator } from '../../platform/sequences';
 import { createLocks } from '../../platform/locks';
 import { getChatModels } from './chat.model';
@@ -20,23 +21,24 @@ export const sendHooks = new WeakMap<AppContext, SendHooks>();
 
 export interface ChatServiceDeps {
   ctx: AppContext;
+  config: ChatConfig;
   io: IoServer;
   users: UserDirectory;
   attachments?: AttachmentsService;
 }
 
 /** Wires every chat use case on one context; two app instances get two independent sets. */
-export function createChatServices({ ctx, io, users, attachments }: ChatServiceDeps) {
-  const { config, clock, logger } = ctx;
+export function createChatServices({ ctx, config, io, users, attachments }: ChatServiceDeps) {
+  const { clock, logger } = ctx;
   const models = getChatModels(ctx.mongo);
-  const store = createChatStore(models, createSequenceAllocator(ctx.mongo), createLocks(ctx.mongo, { leaseMs: config.chat.lockLeaseMs }));
+  const store = createChatStore(models, createSequenceAllocator(ctx.mongo), createLocks(ctx.mongo, { leaseMs: config.lockLeaseMs }));
   const notifier = createNotifier(io);
-  const conversations = createConversationsService({ models, store, notifier, users, config: config.chat, clock });
+  const conversations = createConversationsService({ models, store, notifier, users, config, clock });
   const consumeSendBudget = createSendRateLimit({
     redis: ctx.redis,
-    keyPrefix: config.redis.keyPrefix,
-    max: config.chat.sendRateMax,
-    windowMs: config.chat.sendRateWindowMs,
+    keyPrefix: ctx.config.redis.keyPrefix,
+    max: config.sendRateMax,
+    windowMs: config.sendRateWindowMs,
     clock,
   });
   const messages = createMessagesService({
@@ -44,13 +46,13 @@ export function createChatServices({ ctx, io, users, attachments }: ChatServiceD
     // Looked up on every send, so a test may set them after the app started.
     hooks: { afterStore: (message) => sendHooks.get(ctx)?.afterStore?.(message) ?? Promise.resolve() },
   });
-  const changes = createMessageChangesService({ models, store, notifier, config: config.chat, clock });
+  const changes = createMessageChangesService({ models, store, notifier, config, clock });
   const receipts = createReceiptsService({ models, store, notifier, clock });
-  const sync = createSyncService({ models, receipts, config: config.chat, clock });
+  const sync = createSyncService({ models, receipts, config, clock });
   const presence = createPresence({
     redis: ctx.redis,
-    keyPrefix: config.redis.keyPrefix,
-    heartbeatMs: config.chat.presenceHeartbeatMs,
+    keyPrefix: ctx.config.redis.keyPrefix,
+    heartbeatMs: config.presenceHeartbeatMs,
     clock,
     logger,
     onChange: (userId, status, lastSeenAt) => {
@@ -61,7 +63,7 @@ export function createChatServices({ ctx, io, users, attachments }: ChatServiceD
     },
   });
   const typing = createTyping({
-    timeoutMs: config.chat.typingTimeoutMs,
+    timeoutMs: config.typingTimeoutMs,
     requireMember: (conversationId, userId) => store.requireMember(conversationId, userId),
     emit: async (event, conversationId, userId) => {
       const conversation = await models.Conversation.findById(conversationId, { participantIds: 1 }).lean();

@@ -1,6 +1,6 @@
 import { Types } from 'mongoose';
 import type { UserDirectory } from '../users';
-import type { ChatConfig } from '../../platform/config';
+import type { ChatConfig } from './chat.config';
 import { conversationRoom, userRoom } from '../../platform/auth-context';
 import { errors } from '../../platform/errors';
 import { memberKey, type ChatModels, type ConversationDoc, type MemberDoc, type MemberRole } from './chat.model';

@@ -7,9 +7,11 @@ import type { UserDirectory } from '../users';
 import { createChatServices } from './chat.services';
 import { createChatRouter } from './chat.routes';
 import { registerChatEvents } from './chat.socket';
+import type { ChatConfig } from './chat.config';
 
 // The chat module's contract. Other modules import only from here (a lint rule enforces it).
 export { CHAT_ERROR_CODES, type ChatErrorCode } from './chat.errors';
+export { readChatConfig, type ChatConfig } from './chat.config';
 
 /** What a module that guards shared things (uploads' files) may ask chat. */
 export interface ConversationAccess {
@@ -21,6 +23,7 @@ export interface ChatModule extends AppModule, ConversationAccess {}
 
 export function createChatModule(deps: {
   ctx: AppContext;
+  config: ChatConfig;
   io: IoServer;
   auth: { requireAuth: RequestHandler };
   /** Users' contract: chat checks that the people it adds exist. */
@@ -28,7 +31,7 @@ export function createChatModule(deps: {
   /** Uploads' contract; without it, messages cannot carry files. */
   attachments?: AttachmentsService;
 }): ChatModule {
-  const chat = createChatServices({ ctx: deps.ctx, io: deps.io, users: deps.users, attachments: deps.attachments });
+  const chat = createChatServices({ ctx: deps.ctx, config: deps.config, io: deps.io, users: deps.users, attachments: deps.attachments });
   return {
     name: 'chat',
     http: createChatRouter(chat, deps.auth.requireAuth),

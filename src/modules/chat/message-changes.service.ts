@@ -1,5 +1,5 @@
 import { Types } from 'mongoose';
-import type { ChatConfig } from '../../platform/config';
+import type { ChatConfig } from './chat.config';
 import { errors } from '../../platform/errors';
 import { reactionKey, type ChatModels, type MessageDoc, type Reaction } from './chat.model';
 import { chatErrors } from './chat.errors';

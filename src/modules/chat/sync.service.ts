@@ -1,4 +1,4 @@
-import type { ChatConfig } from '../../platform/config';
+import type { ChatConfig } from './chat.config';
 import type { ChatModels, ConversationDoc, MemberDoc, MessageDoc } from './chat.model';
 import { toConversationView, toMessageView, toParticipantView } from './chat.mappers';
 import { decodeCursor, encodeCursor, isNonNegativeInt } from '../../platform/pagination';

@@ -7,10 +7,12 @@ import { createUploadsRouter } from './uploads.routes';
 import { createUploadsService } from './uploads.service';
 import type { ConversationAccess } from '../chat';
 import type { Attachment, UploadKind } from './uploads.types';
+import type { UploadsConfig } from './uploads.config';
 
 // The uploads module's contract. Other modules import only from here (a lint rule enforces it).
 export type { Attachment, UploadKind } from './uploads.types';
 export { UPLOADS_ERROR_CODES, type UploadsErrorCode } from './uploads.errors';
+export { readUploadsConfig, type UploadsConfig } from './uploads.config';
 
 /** What a module that shares files (chat) asks of uploads. */
 export interface AttachmentsService {
@@ -26,16 +28,17 @@ export interface UploadsModule extends AppModule, AttachmentsService {}
 
 export function createUploadsModule(deps: {
   ctx: AppContext;
+  config: UploadsConfig;
   requireAuth: RequestHandler;
   /** Chat's participant check; without it, only an upload's owner may fetch it. */
   conversations?: ConversationAccess;
 }): UploadsModule {
-  const { ctx, conversations } = deps;
-  const storage = createStorage(ctx.config.uploads, ctx.logger);
+  const { ctx, config, conversations } = deps;
+  const storage = createStorage(config, ctx.logger);
   const service = createUploadsService({
     uploads: getUploadModel(ctx.mongo),
     storage,
-    config: ctx.config.uploads,
+    config: config,
     logger: ctx.logger,
     clock: ctx.clock,
     isParticipant: conversations ? (conversationId, userId) => conversations.isParticipant(conversationId, userId) : async () => false,
@@ -44,7 +47,7 @@ export function createUploadsModule(deps: {
     name: 'uploads',
     http: createUploadsRouter({
       service,
-      config: ctx.config.uploads,
+      config: config,
       stagingDir: storage.stagingDir,
       requireAuth: deps.requireAuth,
       redis: ctx.redis,

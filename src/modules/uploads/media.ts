@@ -1,7 +1,7 @@
 import { parseFile } from 'music-metadata';
 import sharp from 'sharp';
 import { AppError, errors } from '../../platform/errors';
-import type { UploadsConfig } from '../../platform/config';
+import type { UploadsConfig } from './uploads.config';
 import { blankHeifMetadataFile } from './heif-metadata';
 
 export interface ProcessedImage {

@@ -1,7 +1,7 @@
 import { pipeline } from 'node:stream/promises';
 import type { Request, RequestHandler, Response } from 'express';
 import { getAuth, type AuthContext } from '../../platform/auth-context';
-import type { UploadsConfig } from '../../platform/config';
+import type { UploadsConfig } from './uploads.config';
 import type { Redis } from 'ioredis';
 import { createRateLimit } from '../../platform/http/rate-limit';
 import { createModuleRouter } from '../../platform/http/router';

@@ -4,7 +4,7 @@ import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isValidObjectId } from 'mongoose';
 import type { Readable } from 'node:stream';
-import type { UploadsConfig } from '../../platform/config';
+import type { UploadsConfig } from './uploads.config';
 import { errors } from '../../platform/errors';
 import type { Logger } from '../../platform/logger';
 import type { ByteRange, ObjectStorage } from '../../platform/storage';

@@ -1,4 +1,3 @@
-import type { UploadsConfig } from '../config';
 import type { Logger } from '../logger';
 import { createLocalStorage } from './local';
 import { createS3Storage } from './s3';
@@ -6,6 +5,21 @@ import type { ObjectStorage } from './types';
 
 export * from './types';
 
-export function createStorage(config: UploadsConfig, logger?: Logger): ObjectStorage {
+/** Where objects live: the uploads module's settings carry these fields. */
+export interface StorageConfig {
+  driver: 'local' | 's3';
+  /** Local objects live in <dir>/objects; every driver stages incoming files in <dir>/tmp. */
+  dir: string;
+  s3: {
+    bucket: string | null;
+    endpoint: string | null;
+    region: string;
+    accessKeyId: string | null;
+    secretAccessKey: string | null;
+    forcePathStyle: boolean;
+  };
+}
+
+export function createStorage(config: StorageConfig, logger?: Logger): ObjectStorage {
   return config.driver === 's3' ? createS3Storage(config, logger) : createLocalStorage(config.dir);
 }

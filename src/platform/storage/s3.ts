@@ -11,7 +11,7 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
-import type { UploadsConfig } from '../config';
+import type { StorageConfig } from './index';
 import { errors } from '../errors';
 import type { Logger } from '../logger';
 
@@ -34,7 +34,7 @@ function unavailableOr(err: unknown): unknown {
 }
 
 /** Any S3-compatible object store (AWS S3, MinIO, R2...). Objects are private; the API streams them. */
-export function createS3Storage(config: UploadsConfig, logger?: Logger): ObjectStorage {
+export function createS3Storage(config: StorageConfig, logger?: Logger): ObjectStorage {
   const { s3 } = config;
   const bucket = s3.bucket ?? '';
   const client = new S3Client({

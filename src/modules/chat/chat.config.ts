@@ -1,0 +1,27 @@
+import type { EnvReader } from '../../platform/config';
+
+/** Chat's settings, read from CHAT_* variables. */
+export interface ChatConfig {
+  editWindowSeconds: number;
+  sendRateMax: number;
+  sendRateWindowMs: number;
+  typingTimeoutMs: number;
+  presenceHeartbeatMs: number;
+  syncSettleMs: number;
+  /** Lease of chat's store locks: a dead process holding one blocks others this long at most. */
+  lockLeaseMs: number;
+  groupMaxMembers: number;
+}
+
+export function readChatConfig(read: EnvReader): ChatConfig {
+  return {
+    editWindowSeconds: read.int('CHAT_EDIT_WINDOW_SECONDS', 900, 0, 7 * 86_400),
+    sendRateMax: read.int('CHAT_SEND_RATE_MAX', 30, 1, 1_000_000),
+    sendRateWindowMs: read.int('CHAT_SEND_RATE_WINDOW_MS', 10_000, 1_000, 3_600_000),
+    typingTimeoutMs: read.int('CHAT_TYPING_TIMEOUT_MS', 5_000, 100, 60_000),
+    presenceHeartbeatMs: read.int('CHAT_PRESENCE_HEARTBEAT_MS', 5_000, 100, 60_000),
+    syncSettleMs: read.int('CHAT_SYNC_SETTLE_MS', 2_000, 0, 60_000),
+    lockLeaseMs: read.int('CHAT_LOCK_LEASE_MS', 3_000, 100, 60_000),
+    groupMaxMembers: read.int('CHAT_GROUP_MAX_MEMBERS', 256, 3, 10_000),
+  };
+}
