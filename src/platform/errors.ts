@@ -25,7 +25,7 @@ export interface ErrorDetail {
 }
 
 export interface ErrorBody {
-  error: { code: string; message: string; details?: ErrorDetail[]; requestId?: string };
+  error: { code: string; message: string; details?: ErrorDetail[]; requestId?: string; current?: unknown };
 }
 
 export class AppError extends Error {
@@ -36,6 +36,8 @@ export class AppError extends Error {
     readonly details?: ErrorDetail[],
     /** Extra headers such as Retry-After. */
     readonly headers?: Record<string, string>,
+    /** The resource's current state, for a refusal the client recovers from without another read (a 409 on a stale version). */
+    readonly current?: unknown,
   ) {
     super(message);
     this.name = 'AppError';
@@ -95,6 +97,7 @@ export function errorBody(err: AppError, requestId?: string): ErrorBody {
       message: err.message,
       ...(err.details && err.details.length ? { details: err.details } : {}),
       ...(requestId ? { requestId } : {}),
+      ...(err.current !== undefined ? { current: err.current } : {}),
     },
   };
 }
