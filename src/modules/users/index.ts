@@ -17,7 +17,7 @@ export type { UserAccounts, SignInRecord, NewAccount } from './accounts.service'
 // Views of a user, shaped by one mapper each.
 export { toMe, toPublicProfile, type MeView, type PublicProfileView } from './users.mapper';
 // The caller's own profile, served under /api/auth/me by auth; these schemas validate its inputs.
-export type { ProfileService, ProfilePatch, PreferencesPatch, UserDirectory } from './users.service';
+export type { ProfileService, ProfilePatch, PreferencesPatch, UserDirectory, NotificationProfile, UserSegment } from './users.service';
 export { updateMeSchema, updatePreferencesSchema } from './users.schemas';
 
 /**

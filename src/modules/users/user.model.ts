@@ -4,7 +4,7 @@ import type { Role } from '../../platform/auth-context';
 export const ROLES: readonly Role[] = ['user', 'vendor', 'admin', 'super_admin'];
 export const USER_STATUSES = ['active', 'suspended', 'deleted'] as const;
 export type UserStatus = (typeof USER_STATUSES)[number];
-export const NOTIFICATION_CATEGORIES = ['chat', 'offers', 'finance', 'system', 'marketing'] as const;
+export const NOTIFICATION_CATEGORIES = ['chat', 'offers', 'orders', 'finance', 'system', 'marketing'] as const;
 export const NOTIFICATION_CHANNELS = ['push', 'email', 'sms', 'inApp'] as const;
 export type NotificationCategory = (typeof NOTIFICATION_CATEGORIES)[number];
 export type NotificationChannel = (typeof NOTIFICATION_CHANNELS)[number];

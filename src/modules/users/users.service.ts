@@ -174,6 +174,32 @@ export type FollowService = ReturnType<typeof createFollowService>;
 export interface UserDirectory {
   /** True when every id names an account that is not deleted (suspended accounts still exist). */
   allExist(userIds: string[]): Promise<boolean>;
+  /** Where and how to reach a user (notifications): contact details and notification preferences; null when no such account. */
+  notificationProfile(userId: string): Promise<NotificationProfile | null>;
+  /** Ids of active accounts in a segment, in id order after `afterId`, at most `limit` (campaign batches). */
+  listIds(segment: UserSegment, afterId: string | null, limit: number): Promise<string[]>;
+}
+
+export interface NotificationProfile {
+  userId: string;
+  email: string;
+  emailVerified: boolean;
+  phone: string | null;
+  name: string;
+  role: string;
+  status: string;
+  language: string;
+  timezone: string;
+  notifications: Preferences['notifications'];
+  quietHours: Preferences['quietHours'];
+}
+
+export interface UserSegment {
+  roles?: string[];
+  /** ISO 3166-1 alpha-2 codes of the business address. */
+  countries?: string[];
+  /** Accounts changed (signed up or edited) at or after this instant. */
+  activeSince?: Date | null;
 }
 
 export function createUserDirectory(users: Model<UserDoc>): UserDirectory {
@@ -184,6 +210,38 @@ export function createUserDirectory(users: Model<UserDoc>): UserDirectory {
       if (ids.some((id) => id === null)) return false;
       const found = await users.countDocuments({ _id: { $in: ids }, status: { $ne: 'deleted' } });
       return found === unique.length;
+    },
+
+    async notificationProfile(userId) {
+      const id = parseObjectId(userId);
+      if (!id) return null;
+      const user = await users.findById(id).lean();
+      if (!user) return null;
+      const me = toMe(user);
+      return {
+        userId: me.id,
+        email: me.email,
+        emailVerified: me.emailVerified,
+        phone: me.phone,
+        name: me.name,
+        role: me.role,
+        status: me.status,
+        language: me.preferences.language,
+        timezone: me.preferences.timezone,
+        notifications: me.preferences.notifications,
+        quietHours: me.preferences.quietHours,
+      };
+    },
+
+    async listIds(segment, afterId, limit) {
+      const query: Record<string, unknown> = { status: 'active' };
+      const after = afterId ? parseObjectId(afterId) : null;
+      if (after) query._id = { $gt: after };
+      if (segment.roles?.length) query.role = { $in: segment.roles };
+      if (segment.countries?.length) query['business.address.country'] = { $in: segment.countries };
+      if (segment.activeSince) query.updatedAt = { $gte: segment.activeSince };
+      const rows = await users.find(query, { _id: 1 }).sort({ _id: 1 }).limit(limit).lean();
+      return rows.map((row) => String(row._id));
     },
   };
 }
