@@ -148,10 +148,10 @@ export function createAnalyticsQueries(pool: Pool) {
          activity AS (
            SELECT DISTINCT e.user_id, s.cohort, floor(extract(epoch FROM (e.occurred_at AT TIME ZONE 'UTC') - s.cohort) / 604800)::int AS week
            FROM analytics_domain_events e JOIN signups s USING (user_id)
-           WHERE e.name <> 'user.registered' AND e.occurred_at >= $1 AND e.occurred_at < ($1::timestamptz + ($3 || ' weeks')::interval + interval '7 days'))
+           WHERE e.name <> 'user.registered' AND e.occurred_at >= $1 AND e.occurred_at < ($2::timestamptz + make_interval(weeks => $3::int)))
          SELECT to_char(cohort, 'YYYY-MM-DD') AS cohort, -1 AS week, count(*)::int AS n FROM signups GROUP BY cohort
          UNION ALL
-         SELECT to_char(cohort, 'YYYY-MM-DD'), week, count(*)::int FROM activity WHERE week >= 0 AND week < $3 GROUP BY cohort, week
+         SELECT to_char(cohort, 'YYYY-MM-DD'), week, count(*)::int FROM activity WHERE week >= 0 AND week < $3::int GROUP BY cohort, week
          ORDER BY 1, 2`,
         [period.from.toISOString(), period.to.toISOString(), weeks],
       );
