@@ -10,6 +10,8 @@ export interface MessageView {
   type: string;
   text: string | null;
   attachments: MessageDoc['attachments'];
+  /** For `offer` messages: the summary of the offer round (ids, status, totals, whose turn). */
+  offer: Record<string, unknown> | null;
   replyTo: { messageId: string; seq: number } | null;
   reactions: { userId: string; emoji: string }[];
   edited: boolean;
@@ -44,6 +46,7 @@ export function toMessageView(doc: MessageDoc): MessageView {
             ),
           ) as unknown as MessageDoc['attachments'][number];
         }),
+    offer: deleted ? null : (doc.offer ?? null),
     replyTo: doc.replyTo?.messageId ? { messageId: String(doc.replyTo.messageId), seq: doc.replyTo.seq } : null,
     reactions: deleted ? [] : (doc.reactions ?? []).map((r) => ({ userId: r.userId, emoji: r.emoji })),
     edited: Boolean(doc.editedAt),

@@ -72,6 +72,8 @@ export interface MessageDoc {
   type: MessageType;
   text: string | null;
   attachments: Attachment[];
+  /** An `offer` message's summary of the offer round it announces (written by the offers module). */
+  offer?: Record<string, unknown> | null;
   replyTo: { messageId: Types.ObjectId; seq: number } | null;
   reactions: Reaction[];
   editedAt: Date | null;
@@ -201,6 +203,7 @@ const messageSchema = new Schema<MessageDoc>(
     type: { type: String, enum: MESSAGE_TYPES, required: true },
     text: { type: String, default: null },
     attachments: { type: [attachmentSchema], default: [] },
+    offer: { type: Schema.Types.Mixed, default: null },
     replyTo: {
       type: new Schema({ messageId: Schema.Types.ObjectId, seq: Number }, { _id: false }),
       default: null,

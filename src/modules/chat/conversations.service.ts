@@ -209,6 +209,13 @@ export function createConversationsService({ models, store, notifier, users, con
 
     isParticipant: (conversationId: string, userId: string): Promise<boolean> => store.isMember(conversationId, userId),
 
+    /** The conversation's current participants (empty for an unknown id): who a notification is for. */
+    async participantIds(conversationId: string): Promise<string[]> {
+      if (!Types.ObjectId.isValid(conversationId)) return [];
+      const conversation = await Conversation.findById(conversationId, { participantIds: 1 }).lean<ConversationDoc>();
+      return (conversation?.participantIds ?? []).map(String);
+    },
+
     /** Everyone who shares an active conversation with the user: who hears about their presence. */
     async contactsOf(userId: string): Promise<string[]> {
       const shared = await Conversation.find({ participantIds: new Types.ObjectId(userId) }, { participantIds: 1 }).lean<ConversationDoc[]>();

@@ -8,6 +8,7 @@ import { createChatServices } from './chat.services';
 import { createChatRouter } from './chat.routes';
 import { registerChatEvents } from './chat.socket';
 import type { ChatConfig } from './chat.config';
+import type { MessageView } from './chat.mappers';
 
 // The chat module's contract. Other modules import only from here (a lint rule enforces it).
 export { CHAT_ERROR_CODES, type ChatErrorCode } from './chat.errors';
@@ -19,7 +20,26 @@ export interface ConversationAccess {
   isParticipant(conversationId: string, userId: string): Promise<boolean>;
 }
 
-export interface ChatModule extends AppModule, ConversationAccess {}
+/** What the offers module asks of chat: each offer round appears in the conversation as a message. */
+export interface OfferMessages {
+  /**
+   * Stores and emits a message of type `offer` carrying the round's summary, from `senderId`, like
+   * any message (numbered, in the list, unread counts and sync). Idempotent on clientMessageId
+   * (use one per offer round, e.g. `offer:<offerId>:<version>`). NOT_FOUND unless the sender is a participant.
+   */
+  postOfferMessage(senderId: string, conversationId: string, input: { clientMessageId: string; offer: Record<string, unknown> }): Promise<MessageView>;
+}
+
+/** What notifications ask of chat: who is in a conversation, and who is connected right now. */
+export interface ChatAudience {
+  participantIds(conversationId: string): Promise<string[]>;
+  /** True while the user has a live socket on any process. */
+  isOnline(userId: string): Promise<boolean>;
+}
+
+export type { MessageView } from './chat.mappers';
+
+export interface ChatModule extends AppModule, ConversationAccess, OfferMessages, ChatAudience {}
 
 export function createChatModule(deps: {
   ctx: AppContext;
@@ -42,5 +62,9 @@ export function createChatModule(deps: {
       await chat.presence.stop();
     },
     isParticipant: (conversationId, userId) => chat.conversations.isParticipant(conversationId, userId),
+    postOfferMessage: (senderId, conversationId, input) =>
+      chat.messages.send(senderId, conversationId, { clientMessageId: input.clientMessageId, type: 'offer', offer: input.offer }),
+    participantIds: (conversationId) => chat.conversations.participantIds(conversationId),
+    isOnline: async (userId) => (await chat.presence.lookup([userId]))[userId]?.online ?? false,
   };
 }

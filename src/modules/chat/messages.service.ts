@@ -18,6 +18,8 @@ export interface SendInput {
   text?: string;
   attachmentIds?: string[];
   replyToId?: string;
+  /** Only for `offer` messages, which only the offers module sends (postOfferMessage). */
+  offer?: Record<string, unknown>;
 }
 
 export interface MessagesDeps {
@@ -84,6 +86,7 @@ export function createMessagesService({
     const ids = input.attachmentIds ?? [];
     if (ids.length && !attachments) throw chatErrors.attachmentsUnavailable();
     if (type === 'text' && !input.text?.trim()) throw errors.validation([{ field: 'text', message: 'A text message needs text' }]);
+    if ((type === 'offer') !== Boolean(input.offer)) throw errors.validation([{ field: 'type', message: 'Only an offer message carries an offer' }]);
     if (ids.length && !ATTACHMENT_TYPES.includes(type)) {
       throw errors.validation([{ field: 'attachmentIds', message: `A ${type} message takes no attachments` }]);
     }
@@ -152,7 +155,8 @@ export function createMessagesService({
       if (stored) return complete(stored, conversation, conversationId);
     }
     try {
-      await consumeSendBudget(senderId);
+      // Offer messages follow an offer action, which has its own limits; they never spend the chat budget.
+      if (type !== 'offer') await consumeSendBudget(senderId);
     } catch (err) {
       // A retry of a stored message is an answer, not a send: it is not refused for the budget.
       const stored = err instanceof AppError && err.code === 'RATE_LIMITED' ? await findStored(senderId, input.clientMessageId) : null;
@@ -169,7 +173,7 @@ export function createMessagesService({
       try {
         const doc = await Message.create({
           _id, conversationId, senderId, clientMessageId: input.clientMessageId, type, text: input.text ?? null,
-          attachments: files, replyTo, reactions: [], seq, changeSeq,
+          attachments: files, offer: input.offer ?? null, replyTo, reactions: [], seq, changeSeq,
         });
         message = doc.toObject() as MessageDoc;
       } catch (err) {
