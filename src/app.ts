@@ -74,7 +74,9 @@ export function createApp(ctx: AppContext, options: AppOptions): Express {
     next();
   });
   app.use(compression());
-  app.use(express.json({ limit: config.jsonBodyLimit }));
+  // Webhook signatures cover the raw bytes: the webhooks router reads its own body, so no parser may touch it first.
+  const jsonBody = express.json({ limit: config.jsonBodyLimit });
+  app.use((req, res, next) => (req.path.toLowerCase().startsWith('/api/webhooks/') ? next() : jsonBody(req, res, next)));
 
   app.get('/metrics', metricsAuth(config.metricsToken), async (_req, res) => {
     res.setHeader('Content-Type', ctx.metrics.registry.contentType);
