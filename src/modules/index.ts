@@ -6,6 +6,7 @@ import { createAuthModule, readAuthConfig, type AuthGuards } from './auth';
 import { createUsersModule } from './users';
 import { createUploadsModule, readUploadsConfig } from './uploads';
 import { createChatModule, readChatConfig, type ChatModule, type ConversationAccess } from './chat';
+import { createAnalyticsModule, readAnalyticsConfig } from './analytics';
 
 /**
  * Each module's configuration section: the key it has in Config and the function that reads and
@@ -15,6 +16,7 @@ export const moduleConfigReaders = {
   auth: readAuthConfig,
   uploads: readUploadsConfig,
   chat: readChatConfig,
+  analytics: readAnalyticsConfig,
 };
 
 export type ModuleConfigs = { [K in keyof typeof moduleConfigReaders]: ReturnType<(typeof moduleConfigReaders)[K]> };
@@ -33,6 +35,10 @@ export interface ModuleDeps {
 /** Every business module, in mounting order. Modules import each other only through index.ts. */
 export function createModules(base: Omit<ModuleDeps, 'auth'>): AppModule[] {
   const { ctx, config, io } = base;
+  // Analytics records every domain event (a bounded buffer flushed to PostgreSQL in batches; never
+  // blocks a publisher). Listed early so that it stops late: it drains the bus and flushes last.
+  const analytics = createAnalyticsModule({ ctx, config: config.analytics });
+  analytics.subscribe(ctx.events);
   const authModule = createAuthModule({ ctx, io, config: config.auth });
   const deps: ModuleDeps = { ...base, auth: { requireAuth: authModule.requireAuth, requireRole: authModule.requireRole } };
   const users = createUsersModule(deps);
@@ -46,5 +52,5 @@ export function createModules(base: Omit<ModuleDeps, 'auth'>): AppModule[] {
   };
   const uploads = createUploadsModule({ ctx, config: config.uploads, requireAuth: deps.auth.requireAuth, conversations });
   chat = createChatModule({ ctx, config: config.chat, io, auth: deps.auth, users: users.directory, attachments: uploads });
-  return [createSystemModule(deps), authModule, users, uploads, chat];
+  return [createSystemModule(deps), analytics, authModule, users, uploads, chat];
 }
