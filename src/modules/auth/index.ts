@@ -44,6 +44,8 @@ export interface AuthModule extends AppModule, AuthGuards {
   accessCache: AccessCache;
   /** One sweep of expired secrets (the module also runs it every 10 minutes). */
   sweep(): Promise<void>;
+  /** An admin's forced reset: every session of the user ends (sockets close) and a reset link is mailed. NOT_FOUND for no such user. */
+  forcePasswordReset(userId: string): Promise<void>;
 }
 
 /** Builds every auth service on one context; also used by the create-admin command. */
@@ -127,6 +129,11 @@ export function createAuthModule(deps: { ctx: AppContext; io: IoServer; config: 
     access,
     accessCache,
     sweep: () => sweeper.sweep(),
+    forcePasswordReset: async (userId) => {
+      const user = await services.profiles.getMe(userId);
+      await services.sessions.revokeAll(userId, 'password_reset_forced');
+      await services.emailTokens.sendReset(user.email);
+    },
     start: async () => {
       await channel.start();
       sweeper.start();

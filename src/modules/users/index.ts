@@ -7,6 +7,7 @@ import { createUserAccounts, type UserAccounts } from './accounts.service';
 import { createFollowService, createProfileService, createUserDirectory, type ProfileService, type UserDirectory } from './users.service';
 import { createUsersRouter } from './users.routes';
 import { createUserWrites, userLocks } from './user-writes';
+import { createUserAdminDirectory, type UserAdminDirectory } from './users.admin';
 
 // The users module's contract. Other modules import only from here (a lint rule enforces it).
 //
@@ -19,6 +20,7 @@ export { toMe, toPublicProfile, type MeView, type PublicProfileView } from './us
 // The caller's own profile, served under /api/auth/me by auth; these schemas validate its inputs.
 export type { ProfileService, ProfilePatch, PreferencesPatch, UserDirectory, NotificationProfile, UserSegment } from './users.service';
 export { updateMeSchema, updatePreferencesSchema } from './users.schemas';
+export type { UserAdminDirectory, UserSearchQuery } from './users.admin';
 
 /**
  * Users' services for the module that serves the account (auth, also on the bare connection of
@@ -36,6 +38,8 @@ export interface UsersModule extends AppModule {
   directory: UserDirectory;
   /** Recomputes a user's follower and following counts from the follow edges (repair after a crash or by hand). */
   repairCounts(userId: string): Promise<{ followersCount: number; followingCount: number } | null>;
+  /** For the admin module (which checks the caller's role): search, view, counts by role and status. */
+  admin: UserAdminDirectory;
 }
 
 /** Public profiles and follows under /api/users; the caller's own profile is served by /api/auth/me. */
@@ -49,5 +53,6 @@ export function createUsersModule(deps: { ctx: AppContext; auth: { requireAuth: 
     http: createUsersRouter(follows, deps.auth.requireAuth),
     directory: createUserDirectory(users),
     repairCounts: (userId) => follows.repairCounts(userId),
+    admin: createUserAdminDirectory(users),
   };
 }

@@ -119,6 +119,9 @@ const userSchema = new Schema<UserDoc>(
 );
 userSchema.index({ email: 1 }, { unique: true });
 userSchema.index({ role: 1, _id: 1 });
+// Admin search: an anchored name prefix, and the status filter.
+userSchema.index({ name: 1 });
+userSchema.index({ status: 1, _id: 1 });
 
 const followSchema = new Schema<FollowDoc>(
   {
