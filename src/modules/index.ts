@@ -3,10 +3,15 @@ import type { AppContext } from '../platform/context';
 import type { AppModule } from '../platform/module';
 import { createSystemModule } from './system';
 import { createAuthModule, readAuthConfig, type AuthGuards } from './auth';
-import { createUsersModule } from './users';
+import { createAccountServices, createUsersModule } from './users';
 import { createUploadsModule, readUploadsConfig } from './uploads';
 import { createChatModule, readChatConfig, type ChatModule, type ConversationAccess } from './chat';
 import { createAnalyticsModule, readAnalyticsConfig } from './analytics';
+import { createAdminModule, readAdminConfig } from './admin';
+import { createNotificationsModule, readNotificationsConfig, subscribeNotifications } from './notifications';
+import { createWebhooksModule, readWebhooksConfig } from './webhooks';
+import { createOffersModule, readOffersConfig, type OffersModule, type OrdersDirectory } from './offers';
+import { createFinanceModule, readFinanceConfig } from './finance';
 
 /**
  * Each module's configuration section: the key it has in Config and the function that reads and
@@ -17,6 +22,11 @@ export const moduleConfigReaders = {
   uploads: readUploadsConfig,
   chat: readChatConfig,
   analytics: readAnalyticsConfig,
+  admin: readAdminConfig,
+  notifications: readNotificationsConfig,
+  webhooks: readWebhooksConfig,
+  offers: readOffersConfig,
+  finance: readFinanceConfig,
 };
 
 export type ModuleConfigs = { [K in keyof typeof moduleConfigReaders]: ReturnType<(typeof moduleConfigReaders)[K]> };
@@ -52,5 +62,53 @@ export function createModules(base: Omit<ModuleDeps, 'auth'>): AppModule[] {
   };
   const uploads = createUploadsModule({ ctx, config: config.uploads, requireAuth: deps.auth.requireAuth, conversations });
   chat = createChatModule({ ctx, config: config.chat, io, auth: deps.auth, users: users.directory, attachments: uploads });
-  return [createSystemModule(deps), analytics, authModule, users, uploads, chat];
+  // The webhook inbox: finance and notifications register their providers' handlers on webhooks.handlers;
+  // Carrier callbacks (provider logistics) move orders through offers' applyShipmentUpdate.
+  // Offers live in chat conversations (participants, an `offer` message per round).
+  // Finance and offers use each other's contracts: offers holds credit through finance's CreditHolds, finance
+  // reads orders (payments for an order) through offers' OrdersDirectory, forwarded once offers exists.
+  let offersModule: OffersModule | null = null;
+  const orders: OrdersDirectory = {
+    getOrder: (orderId) => (offersModule ? offersModule.orders.getOrder(orderId) : Promise.resolve(null)),
+    getOrderForParty: (orderId, userId) => (offersModule ? offersModule.orders.getOrderForParty(orderId, userId) : Promise.resolve(null)),
+  };
+  const finance = createFinanceModule({ ctx, config: config.finance, io, auth: deps.auth, orders, users: users.directory });
+  finance.subscribe(ctx.events);
+  const offers = createOffersModule({ ctx, config: config.offers, io, auth: deps.auth, users: users.directory, chat, attachments: uploads, credit: finance.creditHolds });
+  offersModule = offers;
+  const webhooks = createWebhooksModule({ ctx, config: config.webhooks, shipments: offers });
+  // Notifications read contact details and preferences through users' directory, write preferences
+  // through users' profile service (one record of them), and ask chat who is in a conversation and online.
+  const profiles = createAccountServices(ctx.mongo).profiles;
+  const notifications = createNotificationsModule({
+    ctx,
+    config: config.notifications,
+    io,
+    auth: deps.auth,
+    recipients: {
+      profile: (userId) => users.directory.notificationProfile(userId),
+      updatePreferences: async (userId, patch) => void (await profiles.updatePreferences(userId, patch)),
+      listIds: (segment, afterId, limit) => users.directory.listIds(segment, afterId, limit),
+    },
+    chat,
+  });
+  subscribeNotifications(ctx.events, notifications);
+  webhooks.handlers.register('twilio', notifications.twilioStatusHandler);
+  for (const provider of ['stripe', 'razorpay', 'payu'] as const) webhooks.handlers.register(provider, finance.webhookHandlers[provider]);
+  // Admin reaches accounts through users' admin directory and auth's access contract, and oversees
+  // the other modules through their admin contracts (each route group is mounted only when given).
+  const admin = createAdminModule({
+    ctx,
+    config: config.admin,
+    requireRole: deps.auth.requireRole,
+    users: users.admin,
+    access: authModule.access,
+    sessions: { list: (userId, current) => authModule.sessions.list(userId, current), revokeAll: (userId, reason) => authModule.sessions.revokeAll(userId, reason) },
+    forcePasswordReset: (userId) => authModule.forcePasswordReset(userId),
+    jobs: ctx.jobs,
+    analytics: analytics.queries,
+    offers: offers.admin,
+    webhooks: webhooks.admin,
+  });
+  return [createSystemModule(deps), analytics, authModule, users, uploads, chat, offers, finance, webhooks, notifications, admin];
 }
