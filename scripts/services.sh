@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
-# Local services on loopback: PostgreSQL, FerretDB (MongoDB wire protocol, on PostgreSQL), Redis.
+# Local services on loopback: PostgreSQL, FerretDB (MongoDB wire protocol, on PostgreSQL), Redis,
+# and two third-party peers for tests and development: stripe-mock (Stripe's official API mock)
+# and Mailpit (an SMTP server that keeps every mail and serves them over an HTTP API).
 #   scripts/services.sh up|down|status
 # Idempotent. `up` prints the connection URLs as `export NAME=value` lines on stdout, so callers
-# can `eval "$(scripts/services.sh up)"`. A MONGODB_URI, POSTGRES_URL or REDIS_URL already in the
-# environment is used as it is and the matching local service is left alone.
-# Ports: FERRETDB_PORT (27018), POSTGRES_PORT (5433), REDIS_PORT (6380). A port held by anything
-# but this checkout's own service stops `up` at once, naming the holder.
+# can `eval "$(scripts/services.sh up)"`. A MONGODB_URI, POSTGRES_URL, REDIS_URL, STRIPE_MOCK_URL
+# or MAILPIT_SMTP_URL with MAILPIT_API_URL already in the environment is used as it is and the
+# matching local service is left alone.
+# Ports: FERRETDB_PORT (27018), POSTGRES_PORT (5433), REDIS_PORT (6380), STRIPE_MOCK_PORT (12111),
+# MAILPIT_SMTP_PORT (1025), MAILPIT_HTTP_PORT (8025). A port held by anything but this checkout's
+# own service stops `up` at once, naming the holder.
+# stripe-mock and Mailpit are built once from the Go module proxy into .tools/bin (versions pinned
+# in tools/stripe-mock and tools/mailpit), like FerretDB.
 # Every service runs in a session of its own (setsid), so it outlives the script that started it
 # whichever way that script's process group is stopped (Ctrl-C, SIGTERM, SIGKILL).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -13,12 +19,19 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 FERRETDB_PORT="${FERRETDB_PORT:-27018}"
 POSTGRES_PORT="${POSTGRES_PORT:-5433}"
 REDIS_PORT="${REDIS_PORT:-6380}"
+STRIPE_MOCK_PORT="${STRIPE_MOCK_PORT:-12111}"
+MAILPIT_SMTP_PORT="${MAILPIT_SMTP_PORT:-1025}"
+MAILPIT_HTTP_PORT="${MAILPIT_HTTP_PORT:-8025}"
 POSTGRES_DB="${POSTGRES_DB:-trade}"
 # FerretDB's own PostgreSQL database (each MongoDB database is a schema in it).
 FERRETDB_PG_DB="${FERRETDB_PG_DB:-ferretdb}"
 
 FERRET_DIR="$DATA_DIR/ferretdb"
 REDIS_DIR="$DATA_DIR/redis"
+STRIPE_MOCK_DIR="$DATA_DIR/stripe-mock"
+MAILPIT_DIR="$DATA_DIR/mailpit"
+STRIPE_MOCK_BIN="$TOOLS_DIR/bin/stripe-mock"
+MAILPIT_BIN="$TOOLS_DIR/bin/mailpit"
 PG_LOCATION_FILE="$DATA_DIR/postgres.location"
 PG_DIR=""
 
@@ -59,9 +72,10 @@ checkout_of_pid() {
     if [ -n "$dir" ] && [ -f "$dir/../checkout" ]; then dir=$(cat "$dir/../checkout"); else dir=""; fi
   fi
   if [ -z "$dir" ]; then
-    # redis-server runs in --dir, <checkout>/.data/redis.
+    # redis-server runs in --dir, <checkout>/.data/redis; stripe-mock and Mailpit are started in
+    # <checkout>/.data/stripe-mock and <checkout>/.data/mailpit.
     cwd=$(readlink "/proc/$pid/cwd" 2>/dev/null || true)
-    case "$cwd" in */.data/redis) dir=${cwd%/.data/redis} ;; esac
+    case "$cwd" in */.data/redis | */.data/stripe-mock | */.data/mailpit) dir=${cwd%/.data/*} ;; esac
   fi
   [ -n "$dir" ] && echo "$dir"
   return 0
@@ -86,16 +100,24 @@ describe_holder() {
   done
 }
 
-# Three ports near the requested ones that are all free, to suggest.
+PORT_VARS=(FERRETDB_PORT POSTGRES_PORT REDIS_PORT STRIPE_MOCK_PORT MAILPIT_SMTP_PORT MAILPIT_HTTP_PORT)
+
+# Ports near the requested ones, one for each service, all free and distinct, to suggest.
 suggest_ports() {
-  local offset f p r
+  local offset var port line free
   for offset in 10 20 30 40 50 60 70 80 90 100; do
-    f=$((FERRETDB_PORT + offset)); p=$((POSTGRES_PORT + offset)); r=$((REDIS_PORT + offset))
-    if ! port_open "$f" && ! port_open "$p" && ! port_open "$r"; then
-      echo "FERRETDB_PORT=$f POSTGRES_PORT=$p REDIS_PORT=$r"; return 0
-    fi
+    line=""; free=1
+    for var in "${PORT_VARS[@]}"; do
+      port=$((${!var} + offset))
+      case "$line " in *"=$port "*) free=0; break ;; esac
+      if port_open "$port"; then free=0; break; fi
+      line="$line $var=$port"
+    done
+    if [ "$free" -eq 1 ]; then echo "${line# }"; return 0; fi
   done
-  echo "FERRETDB_PORT=<port> POSTGRES_PORT=<port> REDIS_PORT=<port>"
+  line=""
+  for var in "${PORT_VARS[@]}"; do line="$line $var=<port>"; done
+  echo "${line# }"
 }
 
 port_taken() {
@@ -376,6 +398,63 @@ redis_up() {
   wait_port "$REDIS_PORT" Redis
 }
 
+# Builds a Go program that runs as a local peer from its tool module tools/<name> (version pinned
+# in go.mod and go.sum there) into .tools/bin/<name>, once per version: <name>.version records it.
+ensure_go_tool() {
+  local name=$1 pkg=$2 version_var=$3 dir bin version start
+  dir="$ROOT/tools/$name"; bin="$TOOLS_DIR/bin/$name"
+  version=$(awk -v pkg="$pkg" '$1 == pkg && $2 ~ /^v/ { print $2; exit }' "$dir/go.mod")
+  if [ -x "$bin" ] && [ "$(cat "$bin.version" 2>/dev/null || true)" = "$version" ]; then return 0; fi
+  command -v go >/dev/null || { log "Go is required to build $name"; exit 1; }
+  log "building $name $version from the Go module proxy (once)"
+  mkdir -p "$TOOLS_DIR/bin"
+  # Removed, not overwritten: it may be a link to another checkout's file (tests/scripts does that).
+  rm -f "$bin.version"
+  start=$SECONDS
+  (cd "$dir" && go build -trimpath -ldflags "-s -w -X $version_var=$version" -o "$bin.tmp" "$pkg")
+  mv -f "$bin.tmp" "$bin"
+  echo "$version" >"$bin.version"
+  log "built $name in $((SECONDS - start))s"
+}
+
+# stripe-mock: HTTP on 127.0.0.1:STRIPE_MOCK_PORT. It also opens HTTPS on *:12112 unless told
+# where; HTTPS goes to a Unix socket in its folder instead (no TCP port, nothing to collide with).
+stripe_mock_up() {
+  if check_port stripe-mock "$STRIPE_MOCK_PORT" "$STRIPE_MOCK_DIR/stripe-mock.pid"; then return 0; fi
+  ensure_go_tool stripe-mock github.com/stripe/stripe-mock main.version
+  mkdir -p "$STRIPE_MOCK_DIR"
+  rm -f "$STRIPE_MOCK_DIR/https.sock"
+  log "starting stripe-mock on 127.0.0.1:$STRIPE_MOCK_PORT"
+  # Started in its folder: the socket path stays short, and the holder of a port is named by it.
+  (cd "$STRIPE_MOCK_DIR" && start_detached "$STRIPE_MOCK_DIR/stripe-mock.pid" "$STRIPE_MOCK_DIR/stripe-mock.log" \
+    "$STRIPE_MOCK_BIN" -http-addr "127.0.0.1:$STRIPE_MOCK_PORT" -https-unix https.sock)
+  wait_port "$STRIPE_MOCK_PORT" stripe-mock "$STRIPE_MOCK_DIR/stripe-mock.pid" "$STRIPE_MOCK_DIR/stripe-mock.log"
+}
+
+# Mailpit has two ports, both checked: 0 = ours and running on both, 1 = both free.
+mailpit_check() {
+  local smtp=0 http=0
+  check_port "Mailpit SMTP" "$MAILPIT_SMTP_PORT" "$MAILPIT_DIR/mailpit.pid" || smtp=1
+  check_port "Mailpit HTTP" "$MAILPIT_HTTP_PORT" "$MAILPIT_DIR/mailpit.pid" || http=1
+  [ "$smtp" -eq 0 ] && [ "$http" -eq 0 ]
+}
+
+# Mailpit: SMTP on 127.0.0.1:MAILPIT_SMTP_PORT (any or no login, no TLS), its API (and web UI) on
+# 127.0.0.1:MAILPIT_HTTP_PORT. Mails are kept in .data/mailpit (the newest 500). No version check
+# or reverse DNS: nothing leaves the machine.
+mailpit_up() {
+  if mailpit_check; then return 0; fi
+  ensure_go_tool mailpit github.com/axllent/mailpit github.com/axllent/mailpit/config.Version
+  mkdir -p "$MAILPIT_DIR"
+  log "starting Mailpit on 127.0.0.1:$MAILPIT_SMTP_PORT (SMTP) and 127.0.0.1:$MAILPIT_HTTP_PORT (HTTP API)"
+  (cd "$MAILPIT_DIR" && start_detached "$MAILPIT_DIR/mailpit.pid" "$MAILPIT_DIR/mailpit.log" "$MAILPIT_BIN" \
+    --smtp "127.0.0.1:$MAILPIT_SMTP_PORT" --listen "127.0.0.1:$MAILPIT_HTTP_PORT" \
+    --database "$MAILPIT_DIR/mailpit.db" --smtp-auth-accept-any --smtp-auth-allow-insecure \
+    --smtp-disable-rdns --disable-version-check --quiet)
+  wait_port "$MAILPIT_SMTP_PORT" "Mailpit SMTP" "$MAILPIT_DIR/mailpit.pid" "$MAILPIT_DIR/mailpit.log"
+  wait_port "$MAILPIT_HTTP_PORT" "Mailpit HTTP" "$MAILPIT_DIR/mailpit.pid" "$MAILPIT_DIR/mailpit.log"
+}
+
 ferretdb_down() { stop_pid_file "$FERRET_DIR/ferretdb.pid" FerretDB; }
 
 # Stops every cluster of this checkout that runs: the remembered one and any an earlier version
@@ -394,6 +473,10 @@ postgres_down() {
 }
 
 redis_down() { stop_pid_file "$REDIS_DIR/redis.pid" Redis; }
+
+stripe_mock_down() { stop_pid_file "$STRIPE_MOCK_DIR/stripe-mock.pid" stripe-mock; rm -f "$STRIPE_MOCK_DIR/https.sock"; }
+
+mailpit_down() { stop_pid_file "$MAILPIT_DIR/mailpit.pid" Mailpit; }
 
 status_line() {
   local name=$1 port=$2 pidfile=$3
@@ -415,29 +498,41 @@ case "${1:-}" in
   up)
     lock_checkout
     # FerretDB keeps its data in the local PostgreSQL, so that one runs whenever FerretDB does.
-    want_pg=0; want_ferretdb=0; want_redis=0
+    want_pg=0; want_ferretdb=0; want_redis=0; want_stripe_mock=0; want_mailpit=0
     if [ -z "${MONGODB_URI:-}" ] || [ -z "${POSTGRES_URL:-}" ]; then want_pg=1; fi
     [ -n "${MONGODB_URI:-}" ] || want_ferretdb=1
     [ -n "${REDIS_URL:-}" ] || want_redis=1
+    [ -n "${STRIPE_MOCK_URL:-}" ] || want_stripe_mock=1
+    if [ -z "${MAILPIT_SMTP_URL:-}" ] || [ -z "${MAILPIT_API_URL:-}" ]; then want_mailpit=1; fi
     # Every port first, so that a collision stops us before anything starts.
     [ "$want_pg" -eq 0 ] || { resolve_pg_dir decide; check_port PostgreSQL "$POSTGRES_PORT" "$(pg_pid_file)" || true; }
     [ "$want_ferretdb" -eq 0 ] || check_port FerretDB "$FERRETDB_PORT" "$FERRET_DIR/ferretdb.pid" || true
     [ "$want_redis" -eq 0 ] || check_port Redis "$REDIS_PORT" "$REDIS_DIR/redis.pid" || true
+    [ "$want_stripe_mock" -eq 0 ] || check_port stripe-mock "$STRIPE_MOCK_PORT" "$STRIPE_MOCK_DIR/stripe-mock.pid" || true
+    [ "$want_mailpit" -eq 0 ] || mailpit_check || true
     [ "$want_pg" -eq 0 ] || postgres_up
     [ "$want_ferretdb" -eq 0 ] || { ferretdb_pg_setup; ferretdb_up; }
     [ "$want_redis" -eq 0 ] || redis_up
+    [ "$want_stripe_mock" -eq 0 ] || stripe_mock_up
+    [ "$want_mailpit" -eq 0 ] || mailpit_up
     echo "export MONGODB_URI=${MONGODB_URI:-mongodb://127.0.0.1:$FERRETDB_PORT/trade}"
     echo "export POSTGRES_URL=${POSTGRES_URL:-postgres://postgres@127.0.0.1:$POSTGRES_PORT/$POSTGRES_DB}"
     echo "export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:$REDIS_PORT}"
+    echo "export STRIPE_MOCK_URL=${STRIPE_MOCK_URL:-http://127.0.0.1:$STRIPE_MOCK_PORT}"
+    echo "export MAILPIT_SMTP_URL=${MAILPIT_SMTP_URL:-smtp://127.0.0.1:$MAILPIT_SMTP_PORT}"
+    echo "export MAILPIT_API_URL=${MAILPIT_API_URL:-http://127.0.0.1:$MAILPIT_HTTP_PORT}"
     ;;
   down)
     lock_checkout
-    ferretdb_down; postgres_down; redis_down ;;
+    ferretdb_down; postgres_down; redis_down; stripe_mock_down; mailpit_down ;;
   status)
     resolve_pg_dir
     status_line FerretDB "$FERRETDB_PORT" "$FERRET_DIR/ferretdb.pid"
     status_line PostgreSQL "$POSTGRES_PORT" "$(pg_pid_file)"
     status_line Redis "$REDIS_PORT" "$REDIS_DIR/redis.pid"
+    status_line stripe-mock "$STRIPE_MOCK_PORT" "$STRIPE_MOCK_DIR/stripe-mock.pid"
+    status_line "Mailpit SMTP" "$MAILPIT_SMTP_PORT" "$MAILPIT_DIR/mailpit.pid"
+    status_line "Mailpit HTTP" "$MAILPIT_HTTP_PORT" "$MAILPIT_DIR/mailpit.pid"
     ;;
   *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
 esac

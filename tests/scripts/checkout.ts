@@ -10,6 +10,9 @@ export interface Ports {
   FERRETDB_PORT: string;
   POSTGRES_PORT: string;
   REDIS_PORT: string;
+  STRIPE_MOCK_PORT: string;
+  MAILPIT_SMTP_PORT: string;
+  MAILPIT_HTTP_PORT: string;
 }
 
 export interface RunResult {
@@ -19,20 +22,48 @@ export interface RunResult {
 }
 
 export async function freePorts(): Promise<Ports> {
-  return { FERRETDB_PORT: String(await freePort()), POSTGRES_PORT: String(await freePort()), REDIS_PORT: String(await freePort()) };
+  const names = ['FERRETDB_PORT', 'POSTGRES_PORT', 'REDIS_PORT', 'STRIPE_MOCK_PORT', 'MAILPIT_SMTP_PORT', 'MAILPIT_HTTP_PORT'] as const;
+  const ports: Partial<Ports> = {};
+  for (const name of names) ports[name] = String(await freePort());
+  return ports as Ports;
+}
+
+/** The URLs `services.sh up` prints for these ports. */
+export function serviceUrls(ports: Ports): { stripeMock: string; mailpitSmtp: string; mailpitApi: string } {
+  return {
+    stripeMock: `http://127.0.0.1:${ports.STRIPE_MOCK_PORT}`,
+    mailpitSmtp: `smtp://127.0.0.1:${ports.MAILPIT_SMTP_PORT}`,
+    mailpitApi: `http://127.0.0.1:${ports.MAILPIT_HTTP_PORT}`,
+  };
+}
+
+/** What `services.sh status` prints when every service of these ports is up, or all are down. */
+export function statusText(ports: Ports, state: 'up' | 'down'): string {
+  const lines: Array<[string, string]> = [
+    ['FerretDB', ports.FERRETDB_PORT],
+    ['PostgreSQL', ports.POSTGRES_PORT],
+    ['Redis', ports.REDIS_PORT],
+    ['stripe-mock', ports.STRIPE_MOCK_PORT],
+    ['Mailpit SMTP', ports.MAILPIT_SMTP_PORT],
+    ['Mailpit HTTP', ports.MAILPIT_HTTP_PORT],
+  ];
+  return lines.map(([name, port]) => (state === 'up' ? `${name}: up on 127.0.0.1:${port}\n` : `${name}: down\n`)).join('');
 }
 
 /** The environment of a script run: no service URL inherited from the test run, so the scripts start their own. */
 function scriptEnv(ports: Ports, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, ...ports, ...extra };
-  for (const name of ['MONGODB_URI', 'POSTGRES_URL', 'REDIS_URL', 'DATA_DIR', 'FERRETDB_PG_DB', 'POSTGRES_DB']) delete env[name];
+  for (const name of ['MONGODB_URI', 'POSTGRES_URL', 'REDIS_URL', 'STRIPE_MOCK_URL', 'MAILPIT_SMTP_URL', 'MAILPIT_API_URL', 'DATA_DIR', 'FERRETDB_PG_DB', 'POSTGRES_DB']) {
+    delete env[name];
+  }
   return env;
 }
 
 /**
- * A fresh copy of the repository (a git clone of HEAD with the working tree's scripts laid over it)
- * in a private 0700 temporary folder, as mktemp makes one, that reuses the built FerretDB binary and
- * the installed node_modules instead of building and installing again.
+ * A fresh copy of the repository (a git clone of HEAD with the working tree's scripts and tool
+ * modules laid over it) in a private 0700 temporary folder, as mktemp makes one, that reuses the
+ * built FerretDB, stripe-mock and Mailpit binaries and the installed node_modules instead of
+ * building and installing again.
  */
 export class Checkout {
   private constructor(
@@ -47,11 +78,15 @@ export class Checkout {
     const checkout = new Checkout(dir, root);
     await checkout.exec('git', ['clone', '--quiet', ROOT, root], dir);
     await cp(path.join(ROOT, 'scripts'), path.join(root, 'scripts'), { recursive: true });
+    for (const tool of ['stripe-mock', 'mailpit']) {
+      await cp(path.join(ROOT, 'tools', tool), path.join(root, 'tools', tool), { recursive: true });
+    }
     for (const file of ['package.json', 'package-lock.json']) await cp(path.join(ROOT, file), path.join(root, file));
-    const ferretdb = path.join(ROOT, '.tools/bin/ferretdb');
-    if (existsSync(ferretdb)) {
-      await mkdir(path.join(root, '.tools/bin'), { recursive: true });
-      await symlink(ferretdb, path.join(root, '.tools/bin/ferretdb'));
+    await mkdir(path.join(root, '.tools/bin'), { recursive: true });
+    // A binary's .version file says which version it is; without it the scripts build it again.
+    for (const file of ['ferretdb', 'stripe-mock', 'stripe-mock.version', 'mailpit', 'mailpit.version']) {
+      const built = path.join(ROOT, '.tools/bin', file);
+      if (existsSync(built)) await symlink(built, path.join(root, '.tools/bin', file));
     }
     await symlink(path.join(ROOT, 'node_modules'), path.join(root, 'node_modules'));
     // The lock is older than the install stamp, so the scripts see node_modules as installed and

@@ -1,8 +1,10 @@
 import { MongoClient } from 'mongodb';
 import { readFile } from 'node:fs/promises';
+import nodemailer from 'nodemailer';
 import { Client } from 'pg';
 import { freePort } from '../helpers/ferretdb';
-import { alive, Checkout, freePorts, type Ports } from './checkout';
+import { deleteAllMessages, findMessageTo, listMessages, uniqueRecipient } from '../helpers/mailpit';
+import { alive, Checkout, freePorts, serviceUrls, statusText, type Ports } from './checkout';
 
 // Each step starts or stops real services in a fresh copy of the repository; generous limits,
 // no timing assertions.
@@ -17,6 +19,31 @@ async function withMongo<T>(ports: Ports, fn: (client: MongoClient) => Promise<T
     return await fn(client);
   } finally {
     await client.close();
+  }
+}
+
+/** GET on stripe-mock with a test-mode key, as the Stripe SDK sends it. */
+async function stripeMockGet(ports: Ports, apiKey = 'sk_test_services'): Promise<{ status: number; body: { object?: string; error?: { type: string } } }> {
+  const response = await fetch(`${serviceUrls(ports).stripeMock}/v1/customers`, { headers: { authorization: `Bearer ${apiKey}` } });
+  return { status: response.status, body: (await response.json()) as { object?: string; error?: { type: string } } };
+}
+
+async function sendMail(ports: Ports, to: string): Promise<void> {
+  const transport = nodemailer.createTransport(serviceUrls(ports).mailpitSmtp);
+  try {
+    await transport.sendMail({ from: 'services@trade.local', to, subject: 'kept across restarts', text: 'hello' });
+  } finally {
+    transport.close();
+  }
+}
+
+/** Whether anything accepts a connection on the port. */
+async function listening(port: string): Promise<boolean> {
+  try {
+    await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) });
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -50,16 +77,31 @@ describe('scripts/services.sh in a fresh copy of the repository', () => {
   it('comes up, goes down and comes up again on the same PostgreSQL cluster and data', async () => {
     const up = await first.services('up', ports);
     expect(up).toMatchObject({ code: 0 });
+    const urls = serviceUrls(ports);
     expect(up.stdout).toContain(`export MONGODB_URI=mongodb://127.0.0.1:${ports.FERRETDB_PORT}/trade`);
+    expect(up.stdout).toContain(`export STRIPE_MOCK_URL=${urls.stripeMock}\n`);
+    expect(up.stdout).toContain(`export MAILPIT_SMTP_URL=${urls.mailpitSmtp}\n`);
+    expect(up.stdout).toContain(`export MAILPIT_API_URL=${urls.mailpitApi}\n`);
+    expect((await first.services('status', ports)).stdout).toBe(statusText(ports, 'up'));
     const pgDir = await first.postgresDir();
     expect(pgDir).toBeTruthy();
+
+    // stripe-mock answers as Stripe does: a list with a test-mode key, 401 without one.
+    expect(await stripeMockGet(ports)).toMatchObject({ status: 200, body: { object: 'list' } });
+    expect(await stripeMockGet(ports, 'sk_live_notaccepted')).toMatchObject({ status: 401, body: { error: { type: 'invalid_request_error' } } });
+    // Mailpit's API answers, and keeps what its SMTP port receives.
+    const recipient = uniqueRecipient('services');
+    expect(await listMessages({ apiUrl: urls.mailpitApi })).toEqual([]);
+    await sendMail(ports, recipient);
 
     await withMongo(ports, (c) => c.db('marker').collection('kept').insertOne({ _id: 'across-restarts' as never }));
     await withPg(ports, 'trade', (c) => c.query('CREATE TABLE kept_across_restarts (id int)'));
 
     const down = await first.services('down', ports);
     expect(down).toMatchObject({ code: 0 });
-    expect((await first.services('status', ports)).stdout).toBe('FerretDB: down\nPostgreSQL: down\nRedis: down\n');
+    expect((await first.services('status', ports)).stdout).toBe(statusText(ports, 'down'));
+    expect(await listening(ports.STRIPE_MOCK_PORT)).toBe(false);
+    expect(await listening(ports.MAILPIT_HTTP_PORT)).toBe(false);
 
     const again = await first.services('up', ports);
     expect(again).toMatchObject({ code: 0 });
@@ -68,6 +110,11 @@ describe('scripts/services.sh in a fresh copy of the repository', () => {
     expect(await withMongo(ports, (c) => c.db('marker').collection('kept').countDocuments())).toBe(1);
     const tables = await withPg(ports, 'trade', (c) => c.query("SELECT 1 FROM pg_tables WHERE tablename = 'kept_across_restarts'"));
     expect(tables.rowCount).toBe(1);
+    expect(await stripeMockGet(ports)).toMatchObject({ status: 200, body: { object: 'list' } });
+    // Mails are kept in .data/mailpit across a restart, until deleted.
+    expect((await findMessageTo(recipient, { apiUrl: urls.mailpitApi })).Subject).toBe('kept across restarts');
+    await deleteAllMessages({ apiUrl: urls.mailpitApi });
+    expect(await listMessages({ apiUrl: urls.mailpitApi })).toEqual([]);
 
     // A third `up` with everything running changes nothing.
     expect(await first.services('up', ports)).toMatchObject({ code: 0, stderr: '' });
@@ -139,7 +186,7 @@ describe('scripts/services.sh in a fresh copy of the repository', () => {
     expect(same.code).not.toBe(0);
     expect(same.stderr).toContain(`port ${ports.POSTGRES_PORT} (PostgreSQL)`);
     expect(same.stderr).toContain(`pid ${await pgPid(first)}`);
-    expect(same.stderr).toMatch(/FERRETDB_PORT=\d+ POSTGRES_PORT=\d+ REDIS_PORT=\d+/);
+    expect(same.stderr).toMatch(/FERRETDB_PORT=\d+ POSTGRES_PORT=\d+ REDIS_PORT=\d+ STRIPE_MOCK_PORT=\d+ MAILPIT_SMTP_PORT=\d+ MAILPIT_HTTP_PORT=\d+/);
 
     // Only FerretDB's port collides: named with the checkout that holds it; nothing was started.
     const ferret = await theirs.services('up', { ...otherPorts, FERRETDB_PORT: ports.FERRETDB_PORT });
@@ -154,11 +201,26 @@ describe('scripts/services.sh in a fresh copy of the repository', () => {
     expect(redis.stderr).toContain(`port ${ports.REDIS_PORT} (Redis)`);
     expect(redis.stderr).toContain(first.root);
 
-    expect((await theirs.services('status', otherPorts)).stdout).toBe('FerretDB: down\nPostgreSQL: down\nRedis: down\n');
+    // stripe-mock's and each of Mailpit's two ports likewise.
+    const stripeMock = await theirs.services('up', { ...otherPorts, STRIPE_MOCK_PORT: ports.STRIPE_MOCK_PORT });
+    expect(stripeMock.code).not.toBe(0);
+    expect(stripeMock.stderr).toContain(`port ${ports.STRIPE_MOCK_PORT} (stripe-mock)`);
+    expect(stripeMock.stderr).toContain(`pid ${await first.pid('.data/stripe-mock/stripe-mock.pid')}`);
+    expect(stripeMock.stderr).toContain(first.root);
+    for (const [variable, name] of [
+      ['MAILPIT_SMTP_PORT', 'Mailpit SMTP'],
+      ['MAILPIT_HTTP_PORT', 'Mailpit HTTP'],
+    ] as const) {
+      const mailpit = await theirs.services('up', { ...otherPorts, [variable]: ports[variable] });
+      expect(mailpit.code).not.toBe(0);
+      expect(mailpit.stderr).toContain(`port ${ports[variable]} (${name})`);
+      expect(mailpit.stderr).toContain(`pid ${await first.pid('.data/mailpit/mailpit.pid')}`);
+      expect(mailpit.stderr).toContain(first.root);
+    }
+
+    expect((await theirs.services('status', otherPorts)).stdout).toBe(statusText(otherPorts, 'down'));
     // The first copy's services are untouched.
-    expect((await first.services('status', ports)).stdout).toBe(
-      `FerretDB: up on 127.0.0.1:${ports.FERRETDB_PORT}\nPostgreSQL: up on 127.0.0.1:${ports.POSTGRES_PORT}\nRedis: up on 127.0.0.1:${ports.REDIS_PORT}\n`,
-    );
+    expect((await first.services('status', ports)).stdout).toBe(statusText(ports, 'up'));
   });
 
   it.each(['SIGINT', 'SIGKILL'] as const)('when dev.sh is stopped by %s to its process group, the services it started keep running', async (signal) => {
@@ -171,17 +233,15 @@ describe('scripts/services.sh in a fresh copy of the repository', () => {
       }
       expect(dev.output()).toMatch(/Listening on http/);
       expect(dev.output()).not.toMatch(/installing npm packages/);
-      const ferretdb = await first.pid('.data/ferretdb/ferretdb.pid');
-      const redis = await first.pid('.data/redis/redis.pid');
+      const pids = await Promise.all(
+        ['ferretdb/ferretdb.pid', 'redis/redis.pid', 'stripe-mock/stripe-mock.pid', 'mailpit/mailpit.pid'].map((file) => first.pid(`.data/${file}`)),
+      );
       process.kill(-(dev.child.pid as number), signal);
       await dev.exited;
 
-      expect(alive(ferretdb)).toBe(true);
-      expect(alive(redis)).toBe(true);
+      for (const pid of pids) expect(alive(pid)).toBe(true);
       expect(alive(await pgPid(first))).toBe(true);
-      expect((await first.services('status', ports)).stdout).toBe(
-        `FerretDB: up on 127.0.0.1:${ports.FERRETDB_PORT}\nPostgreSQL: up on 127.0.0.1:${ports.POSTGRES_PORT}\nRedis: up on 127.0.0.1:${ports.REDIS_PORT}\n`,
-      );
+      expect((await first.services('status', ports)).stdout).toBe(statusText(ports, 'up'));
       await withMongo(ports, (c) => c.db('marker').command({ ping: 1 }));
     } finally {
       try {
