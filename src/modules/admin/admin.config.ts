@@ -1,0 +1,16 @@
+import type { EnvReader } from '../../platform/config';
+
+/** The admin module's settings, read from ADMIN_* variables. */
+export interface AdminConfig {
+  /** Rows one CSV export of the audit trail may hold at most (narrow the filters for more). */
+  auditExportMaxRows: number;
+  /** The longest period a dashboard or analytics read may cover. */
+  maxPeriodDays: number;
+}
+
+export function readAdminConfig(read: EnvReader): AdminConfig {
+  return {
+    auditExportMaxRows: read.int('ADMIN_AUDIT_EXPORT_MAX_ROWS', 50_000, 1, 1_000_000),
+    maxPeriodDays: read.int('ADMIN_MAX_PERIOD_DAYS', 400, 1, 3_660),
+  };
+}

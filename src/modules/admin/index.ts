@@ -1,0 +1,62 @@
+import type { RequestHandler } from 'express';
+import type { AppContext } from '../../platform/context';
+import type { AppModule } from '../../platform/module';
+import type { Role } from '../../platform/auth-context';
+import type { AdminConfig } from './admin.config';
+import { guardService } from './admin.guard';
+import { getAdminModels } from './admin.model';
+import type { CoreAdminPorts, OversightPorts } from './admin.ports';
+import { createAuditTrail } from './audit.service';
+import { createSystemEvents } from './system-events';
+import { createUsersAdminService } from './users-admin.service';
+import { createOversightService } from './oversight.service';
+import { createAdminRouter } from './admin.routes';
+
+// The admin module's contract. Other modules import only from here.
+export { readAdminConfig, type AdminConfig } from './admin.config';
+export { ADMIN_ERROR_CODES, type AdminErrorCode } from './admin.errors';
+export type { AdminActor } from './admin.guard';
+export type { CoreAdminPorts, OversightPorts, OffersAdminPort, WebhooksAdminPort, FinanceAdminPort, NotificationsAdminPort, AccessPort, SessionsPort, Page } from './admin.ports';
+export { csvField, csvRecord } from './csv';
+
+export interface AdminModule extends AppModule {
+  /** The services behind the routes; every method refuses (FORBIDDEN) unless its first argument is an admin actor. */
+  users: ReturnType<typeof createUsersAdminService>;
+  oversight: ReturnType<typeof createOversightService>;
+}
+
+export interface AdminDeps extends CoreAdminPorts, OversightPorts {
+  ctx: AppContext;
+  config: AdminConfig;
+  requireRole: (...roles: Role[]) => RequestHandler;
+}
+
+/**
+ * /api/admin: the dashboard, accounts, the audit trail, system events, analytics reads, and
+ * oversight of offers, finance, notifications and webhooks (each group mounted only when its port
+ * is wired). The role is checked twice: requireRole in front of every route, and in every service
+ * method (guardService), so no other caller can reach an admin action without an admin actor.
+ */
+export function createAdminModule(deps: AdminDeps): AdminModule {
+  const { ctx, config } = deps;
+  const models = getAdminModels(ctx.mongo);
+  const audit = createAuditTrail(models, ctx.clock, ctx.logger);
+  const systemEvents = createSystemEvents(models, ctx.clock, ctx.logger);
+  const users = guardService(createUsersAdminService({ ...deps, audit, finance: deps.finance }));
+  const oversight = guardService(
+    createOversightService({ ...deps, audit, systemEvents, maxPeriodDays: config.maxPeriodDays, auditExportMaxRows: config.auditExportMaxRows }),
+  );
+  return {
+    name: 'admin',
+    http: createAdminRouter({
+      users,
+      oversight,
+      requireAdmin: deps.requireRole('admin', 'super_admin'),
+      ports: { offers: !!deps.offers, webhooks: !!deps.webhooks, finance: !!deps.finance, notifications: !!deps.notifications },
+    }),
+    users,
+    oversight,
+    start: () => systemEvents.record('process.started', { pid: process.pid, node: process.version }),
+    stop: () => systemEvents.record('process.stopped', { pid: process.pid, uptimeSeconds: Math.round(process.uptime()) }),
+  };
+}

@@ -1,0 +1,148 @@
+import type { Interval } from '../analytics';
+import { errors } from '../../platform/errors';
+import type { AdminActor } from './admin.guard';
+import { adminErrors } from './admin.errors';
+import type { CoreAdminPorts, OversightPorts } from './admin.ports';
+import type { AuditFilters, AuditTrail } from './audit.service';
+import type { SystemEvents } from './system-events';
+import type { SystemEventKind } from './admin.model';
+
+export interface Period {
+  from: string;
+  to: string;
+}
+
+export interface OversightDeps extends Pick<CoreAdminPorts, 'users' | 'jobs' | 'analytics'>, OversightPorts {
+  audit: AuditTrail;
+  systemEvents: SystemEvents;
+  maxPeriodDays: number;
+  auditExportMaxRows: number;
+}
+
+const DAY_MS = 86_400_000;
+
+/** The dashboard, analytics reads, the audit trail, system events and the oversight actions of other modules. */
+export function createOversightService(deps: OversightDeps) {
+  const { users, jobs, analytics, audit, systemEvents, offers, webhooks, finance, notifications } = deps;
+
+  function period(input: Partial<Period>, defaultDays = 30): { from: Date; to: Date } {
+    const to = input.to ? new Date(input.to) : new Date();
+    const from = input.from ? new Date(input.from) : new Date(to.getTime() - defaultDays * DAY_MS);
+    if (!(from < to)) throw errors.validation([{ field: 'from', message: 'from must be before to' }]);
+    if (to.getTime() - from.getTime() > deps.maxPeriodDays * DAY_MS) {
+      throw errors.validation([{ field: 'to', message: `The period may cover at most ${deps.maxPeriodDays} days` }]);
+    }
+    return { from, to };
+  }
+
+  function needAnalytics() {
+    if (!analytics) throw adminErrors.analyticsUnavailable();
+    return analytics;
+  }
+
+  const required = <T>(port: T | undefined): T => {
+    if (!port) throw errors.notFound('Route');
+    return port;
+  };
+
+  return {
+    /** The dashboard's figures for a period: live counts from MongoDB, history from PostgreSQL. */
+    async dashboard(_actor: AdminActor, input: Partial<Period>) {
+      const p = period(input);
+      const [byRoleAndStatus, kpis, failedJobs, credit, notificationStats] = await Promise.all([
+        users.countByRoleAndStatus(),
+        analytics ? analytics.kpis(p) : Promise.resolve(null),
+        jobs.listFailed({ limit: 1_000 }),
+        finance ? finance.creditSummary() : Promise.resolve(null),
+        notifications ? notifications.stats({ from: p.from.toISOString(), to: p.to.toISOString() }) : Promise.resolve(null),
+      ]);
+      const count = (name: string) => kpis?.counts[name] ?? 0;
+      const amounts = (name: string) => (kpis?.amounts ?? []).filter((a) => a.event === name).map(({ amount, currency }) => ({ amount, currency }));
+      return {
+        period: { from: p.from.toISOString(), to: p.to.toISOString() },
+        analytics: analytics ? 'on' : 'off',
+        users: { byRoleAndStatus, signups: count('user.registered') },
+        activity: kpis ? { activeUsers: kpis.activeUsers, dau: kpis.dau, mau: kpis.mau } : null,
+        messages: count('message.sent'),
+        offers: { made: count('offer.created'), countered: count('offer.countered'), accepted: count('offer.accepted'), rejected: count('offer.rejected'), expired: count('offer.expired') },
+        orders: { created: count('order.created'), value: amounts('order.created') },
+        payments: { succeeded: count('payment.succeeded'), failed: count('payment.failed'), value: amounts('payment.succeeded') },
+        refunds: { created: count('refund.created'), value: amounts('refund.created') },
+        disputes: count('dispute.opened'),
+        credit,
+        notifications: notificationStats,
+        failedWebhooks: count('webhook.failed'),
+        failedJobs: failedJobs.length,
+      };
+    },
+
+    timeseries: (_actor: AdminActor, q: Partial<Period> & { metric: string; interval?: Interval }) => {
+      const p = period(q);
+      return needAnalytics().timeseries(q.metric, p, q.interval ?? 'day').then((points) => ({ metric: q.metric, interval: q.interval ?? 'day', points }));
+    },
+    funnel: (_actor: AdminActor, q: Partial<Period>) => needAnalytics().funnel(period(q)),
+    cohorts: (_actor: AdminActor, q: Partial<Period> & { weeks?: number }) => needAnalytics().cohorts(period(q, 56), q.weeks ?? 8),
+    top: (_actor: AdminActor, q: Partial<Period> & { limit?: number }) => needAnalytics().topVendors(period(q), q.limit ?? 10).then((vendors) => ({ vendors })),
+
+    listAudit: (_actor: AdminActor, q: AuditFilters & { limit?: number; cursor?: string }) => audit.list(q),
+
+    /** The export is itself an action (data leaves the system), so it is audited before the first byte. */
+    async exportAudit(actor: AdminActor, q: AuditFilters) {
+      await audit.record(actor, { action: 'audit.export', targetType: 'audit', targetId: null, after: { filters: q, maxRows: deps.auditExportMaxRows } });
+      return audit.exportCsv(q, deps.auditExportMaxRows);
+    },
+
+    systemEvents: (_actor: AdminActor, q: { kind?: SystemEventKind; limit?: number; cursor?: string }) => systemEvents.list(q),
+    failedJobs: async (_actor: AdminActor, q: { queue?: string; limit?: number }) => ({ data: await jobs.listFailed(q) }),
+
+    // ---- oversight of other modules (mounted only when their port is given) --------------------
+    listOffers: (_actor: AdminActor, q: Parameters<NonNullable<OversightPorts['offers']>['listOffers']>[0]) => required(offers).listOffers(q),
+    listOrders: (_actor: AdminActor, q: Parameters<NonNullable<OversightPorts['offers']>['listOrders']>[0]) => required(offers).listOrders(q),
+    async cancelOrder(actor: AdminActor, orderId: string, reason: string) {
+      const after = await required(offers).cancelOrder(orderId, actor.userId, reason);
+      await audit.record(actor, { action: 'order.cancel', targetType: 'order', targetId: orderId, before: null, after, reason });
+      return after;
+    },
+
+    listWebhookEvents: (_actor: AdminActor, q: Parameters<NonNullable<OversightPorts['webhooks']>['list']>[0]) => required(webhooks).list(q),
+    getWebhookEvent: (_actor: AdminActor, id: string) => required(webhooks).get(id),
+    async replayWebhookEvent(actor: AdminActor, id: string) {
+      const port = required(webhooks);
+      const before = await port.get(id);
+      const after = await port.replay(id);
+      await audit.record(actor, { action: 'webhook.replay', targetType: 'webhook_event', targetId: id, before, after });
+      return after;
+    },
+
+    listCreditLines: (_actor: AdminActor, q: Parameters<NonNullable<OversightPorts['finance']>['listCreditLines']>[0]) => required(finance).listCreditLines(q),
+    async creditLineAction(actor: AdminActor, creditLineId: string, action: 'set_limit' | 'freeze' | 'unfreeze', reason: string, limit?: number) {
+      const port = required(finance);
+      const before = await port.getCreditLine(creditLineId);
+      const after =
+        action === 'set_limit'
+          ? await port.setCreditLimit(creditLineId, limit as number, actor.userId, reason)
+          : action === 'freeze'
+            ? await port.freeze(creditLineId, actor.userId, reason)
+            : await port.unfreeze(creditLineId, actor.userId, reason);
+      await audit.record(actor, { action: `credit_line.${action}`, targetType: 'credit_line', targetId: creditLineId, before, after, reason });
+      return after;
+    },
+    listPayments: (_actor: AdminActor, q: Parameters<NonNullable<OversightPorts['finance']>['listPayments']>[0]) => required(finance).listPayments(q),
+    listRefunds: (_actor: AdminActor, q: Parameters<NonNullable<OversightPorts['finance']>['listRefunds']>[0]) => required(finance).listRefunds(q),
+    listDisputes: (_actor: AdminActor, q: Parameters<NonNullable<OversightPorts['finance']>['listDisputes']>[0]) => required(finance).listDisputes(q),
+    reconciliation: (_actor: AdminActor) => required(finance).reconciliation(),
+
+    notificationStats: (_actor: AdminActor, q: Partial<Period>) => {
+      const p = period(q);
+      return required(notifications).stats({ from: p.from.toISOString(), to: p.to.toISOString() });
+    },
+    listCampaigns: (_actor: AdminActor, q: { limit?: number; cursor?: string }) => required(notifications).listCampaigns(q),
+    async createCampaign(actor: AdminActor, input: { title: string; body: string; segment: string; category: string }) {
+      const after = await required(notifications).createCampaign(input, actor.userId);
+      await audit.record(actor, { action: 'campaign.create', targetType: 'campaign', targetId: (after as { id?: string } | null)?.id ?? null, before: null, after });
+      return after;
+    },
+  };
+}
+
+export type OversightService = ReturnType<typeof createOversightService>;

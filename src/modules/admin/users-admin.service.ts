@@ -1,0 +1,83 @@
+import type { Role } from '../../platform/auth-context';
+import { errors } from '../../platform/errors';
+import type { UserSearchQuery } from '../users';
+import { ADMIN_ROLES, type AdminActor } from './admin.guard';
+import { adminErrors } from './admin.errors';
+import type { CoreAdminPorts, FinanceAdminPort } from './admin.ports';
+import type { AuditTrail } from './audit.service';
+
+export interface UsersAdminDeps extends Pick<CoreAdminPorts, 'users' | 'access' | 'sessions' | 'forcePasswordReset' | 'analytics'> {
+  audit: AuditTrail;
+  finance?: Pick<FinanceAdminPort, 'creditLinesOf'>;
+}
+
+const isAdminRole = (role: string) => ADMIN_ROLES.includes(role as Role);
+
+/** Account oversight. Every method takes the acting admin first (guardService checks it). */
+export function createUsersAdminService({ users, access, sessions, forcePasswordReset, analytics, audit, finance }: UsersAdminDeps) {
+  /** The target, after the rules every account action shares: it exists, it is not the actor, and an admin account takes a super_admin. */
+  async function target(actor: AdminActor, userId: string) {
+    const user = await users.get(userId);
+    if (!user || user.status === 'deleted') throw errors.notFound('User');
+    if (user.id === actor.userId) throw adminErrors.ownAccount();
+    if (isAdminRole(user.role) && actor.role !== 'super_admin') throw adminErrors.superAdminRequired();
+    return user;
+  }
+
+  return {
+    search: (_actor: AdminActor, query: UserSearchQuery) => users.search(query),
+
+    async view(_actor: AdminActor, userId: string) {
+      const user = await users.get(userId);
+      if (!user) throw errors.notFound('User');
+      const [openSessions, creditLines, recentActivity] = await Promise.all([
+        sessions.list(userId, ''),
+        finance ? finance.creditLinesOf(userId) : Promise.resolve(null),
+        analytics ? analytics.recentForUser(userId, 20).catch(() => null) : Promise.resolve(null),
+      ]);
+      return { user, sessions: openSessions, creditLines, recentActivity };
+    },
+
+    /** The account can no longer act: every session ends and its sockets close at once, on every process. */
+    async suspend(actor: AdminActor, userId: string, reason: string) {
+      const user = await target(actor, userId);
+      if (user.status !== 'active') throw errors.conflict(`The account is ${user.status}`);
+      await access.suspend(userId);
+      await sessions.revokeAll(userId, 'suspended');
+      const after = await users.get(userId);
+      await audit.record(actor, { action: 'user.suspend', targetType: 'user', targetId: userId, before: { status: user.status }, after: { status: after?.status ?? 'suspended' }, reason });
+      return after;
+    },
+
+    /** The account may sign in again (its old sessions stay ended). */
+    async reactivate(actor: AdminActor, userId: string, reason: string) {
+      const user = await target(actor, userId);
+      if (user.status !== 'suspended') throw errors.conflict(`The account is ${user.status}`);
+      await access.reinstate(userId);
+      const after = await users.get(userId);
+      await audit.record(actor, { action: 'user.reactivate', targetType: 'user', targetId: userId, before: { status: user.status }, after: { status: after?.status ?? 'active' }, reason });
+      return after;
+    },
+
+    /** Only a super_admin grants or removes an admin role; nobody changes their own. Effective on the user's next request. */
+    async changeRole(actor: AdminActor, userId: string, role: Role, reason: string) {
+      if (userId === actor.userId) throw adminErrors.ownAccount();
+      if (isAdminRole(role) && actor.role !== 'super_admin') throw adminErrors.superAdminRequired();
+      const user = await target(actor, userId);
+      if (user.role === role) throw errors.conflict(`The account is already ${role}`);
+      await access.changeRole(userId, role);
+      const after = await users.get(userId);
+      await audit.record(actor, { action: 'user.role_change', targetType: 'user', targetId: userId, before: { role: user.role }, after: { role: after?.role ?? role }, reason });
+      return after;
+    },
+
+    /** Every session ends and a reset link is mailed to the account's address. */
+    async forcePasswordReset(actor: AdminActor, userId: string, reason: string) {
+      const user = await target(actor, userId);
+      const before = (await sessions.list(userId, '')).length;
+      await forcePasswordReset(userId);
+      await audit.record(actor, { action: 'user.password_reset', targetType: 'user', targetId: userId, before: { openSessions: before }, after: { openSessions: 0, resetMailed: user.status === 'active' }, reason });
+      return { userId, sessionsEnded: before, resetMailed: user.status === 'active' };
+    },
+  };
+}
