@@ -211,9 +211,9 @@ describe('a negotiation over REST', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const res = await app.api.get(`/api/offers?limit=2${cursor ? `&cursor=${cursor}` : ''}`).set('Authorization', bearer(fresh.buyer)).expect(200);
-      seen.push(...res.body.data.map((o: { id: string }) => o.id));
-      expect(res.body.data[0].rounds).toBeUndefined();
+      const res: { body: { data: Array<{ id: string; rounds?: unknown }>; page: { nextCursor: string | null } } } = await app.api.get(`/api/offers?limit=2${cursor ? `&cursor=${cursor}` : ''}`).set('Authorization', bearer(fresh.buyer)).expect(200);
+      seen.push(...res.body.data.map((o) => o.id));
+      expect(res.body.data[0]?.rounds).toBeUndefined();
       cursor = res.body.page.nextCursor;
     } while (cursor);
     expect(seen).toEqual([...ids].reverse());

@@ -2,7 +2,6 @@ import type { Socket } from 'socket.io';
 import type { Logger } from '../../platform/logger';
 import { onEvent } from '../../platform/socket/events';
 import { getSocketAuth } from '../../platform/auth-context';
-import type { InputOf } from '../../platform/http/validate';
 import type { OffersServices } from './offers.services';
 import * as s from './offers.schemas';
 
@@ -10,12 +9,12 @@ import * as s from './offers.schemas';
 export function registerOffersEvents(socket: Socket, offers: OffersServices, logger: Logger): void {
   const { userId } = getSocketAuth(socket);
 
-  onEvent<InputOf<typeof s.createOfferEvent>, unknown>(socket, 'offer:create', s.createOfferEvent, async ({ input }) => {
+  onEvent(socket, 'offer:create', s.createOfferEvent, async ({ input }) => {
     const { idempotencyKey, ...body } = input;
     return (await offers.core.create(userId, body, idempotencyKey)).view;
   }, logger);
 
-  onEvent<InputOf<typeof s.respondEvent>, unknown>(socket, 'offer:respond', s.respondEvent, async ({ input }) => {
+  onEvent(socket, 'offer:respond', s.respondEvent, async ({ input }) => {
     const { offerId, action, ...body } = input;
     return offers.actions.respond(userId, offerId, action, body);
   }, logger);
