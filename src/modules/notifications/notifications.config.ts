@@ -12,6 +12,8 @@ export interface NotificationsConfig {
     from: string | null;
     /** Where Twilio posts delivery status (the webhook inbox's twilio route); default APP_URL + /api/webhooks/twilio. */
     statusCallbackUrl: string;
+    /** Another origin for Twilio's REST API (tests: a local stub; the SDK builds every request). */
+    apiUrl: string | null;
   };
   fcm: {
     projectId: string | null;
@@ -42,6 +44,7 @@ export function readNotificationsConfig(read: EnvReader, platform: Pick<Platform
       from: read.optionalString('TWILIO_FROM'),
       statusCallbackUrl:
         read.url('TWILIO_STATUS_CALLBACK_URL', ['http:', 'https:'], false) ?? `${platform.mail.appUrl.replace(/\/$/, '')}/api/webhooks/twilio`,
+      apiUrl: read.url('TWILIO_API_URL', ['http:', 'https:'], false),
     },
     fcm: {
       projectId: read.optionalString('FCM_PROJECT_ID'),

@@ -50,6 +50,8 @@ export interface DeliveryDoc {
   /** Not sent before this instant (the end of the user's quiet hours). */
   notBefore: Date | null;
   attempts: number;
+  /** A running attempt holds the delivery until then (a crashed one is taken over after it). */
+  leaseUntil: Date | null;
   /** Twilio's MessageSid, the SMTP message id, FCM's message name. */
   providerId: string | null;
   history: Array<{ status: DeliveryStatus; at: Date; reason: string | null }>;
@@ -183,6 +185,7 @@ const deliverySchema = new Schema<DeliveryDoc>(
     reason: { type: String, default: null },
     notBefore: { type: Date, default: null },
     attempts: { type: Number, default: 0 },
+    leaseUntil: { type: Date, default: null },
     providerId: { type: String, default: null },
     history: { type: [new Schema({ status: String, at: Date, reason: String }, { _id: false })], default: [] },
     createdAt: { type: Date, required: true },

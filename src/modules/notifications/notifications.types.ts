@@ -40,6 +40,8 @@ export interface NotifyInput {
   /** Channels this kind of notification is meant for; preferences narrow them. Default: all. */
   channels?: Channel[];
   campaignId?: string;
+  /** Set by the digest job: the user's digest switch is the choice, so category choices do not apply. */
+  digest?: boolean;
 }
 
 /**

@@ -1,0 +1,170 @@
+import { Types } from 'mongoose';
+import type { JobQueue } from '../../platform/jobs';
+import { isDuplicateKey, parseObjectId } from '../../platform/mongo';
+import type { CampaignDoc, NotificationModels } from './notifications.model';
+import type { NotifyService } from './notify.service';
+import type { NotificationRecipients } from './ports';
+import { notificationErrors } from './notifications.errors';
+
+export interface CampaignBatchJob {
+  campaignId: string;
+  index: number;
+  afterUserId: string | null;
+}
+
+export interface NewCampaign {
+  title: string;
+  body: string;
+  /** Deep link and ids, as on any notification. */
+  data?: Record<string, string>;
+  segment?: { roles?: string[]; countries?: string[]; activeWithinDays?: number | null };
+  /** ISO time; absent or past means now. */
+  scheduledAt?: string;
+}
+
+export interface CampaignStats {
+  targeted: number;
+  sent: number;
+  delivered: number;
+  failed: number;
+  suppressed: number;
+  delayed: number;
+  read: number;
+  actionTaps: number;
+}
+
+/** How many notifies of one batch run at once: the batch job's share of the store, not all of it. */
+const BATCH_CONCURRENCY = 8;
+
+function toCampaignView(c: CampaignDoc) {
+  return {
+    id: String(c._id),
+    title: c.title,
+    body: c.body,
+    data: c.data ?? {},
+    segment: c.segment,
+    scheduledAt: c.scheduledAt.toISOString(),
+    status: c.status,
+    createdBy: c.createdBy,
+    createdAt: c.createdAt.toISOString(),
+    finishedAt: c.finishedAt ? c.finishedAt.toISOString() : null,
+  };
+}
+
+export type CampaignView = ReturnType<typeof toCampaignView>;
+
+/**
+ * Marketing campaigns (the admin module serves the routes): a segment walked in id order, one
+ * batch job at a time, each recipient through notify — so preferences (marketing opt-outs) and
+ * quiet hours apply, and the dedupe key `campaign:<id>` makes a re-run batch notify nobody twice.
+ */
+export function createCampaigns(deps: {
+  models: NotificationModels;
+  notify: NotifyService;
+  recipients: NotificationRecipients;
+  queue: () => JobQueue<CampaignBatchJob>;
+  batchSize: number;
+  clock: () => Date;
+}) {
+  const { models, clock } = deps;
+
+  async function find(id: string): Promise<CampaignDoc> {
+    const oid = parseObjectId(id);
+    const found = oid ? await models.campaigns.findById(oid).lean() : null;
+    if (!found) throw notificationErrors.campaignNotFound();
+    return found;
+  }
+
+  return {
+    async create(adminId: string, input: NewCampaign): Promise<CampaignView> {
+      const now = clock();
+      const requested = input.scheduledAt ? new Date(input.scheduledAt) : now;
+      const scheduledAt = Number.isNaN(requested.getTime()) || requested < now ? now : requested;
+      const doc: CampaignDoc = {
+        _id: new Types.ObjectId(),
+        title: input.title,
+        body: input.body,
+        data: input.data ?? {},
+        segment: { roles: input.segment?.roles ?? [], countries: input.segment?.countries ?? [], activeWithinDays: input.segment?.activeWithinDays ?? null },
+        scheduledAt,
+        status: 'scheduled',
+        createdBy: adminId,
+        createdAt: now,
+        finishedAt: null,
+      };
+      await models.campaigns.create(doc);
+      await deps.queue().enqueue(`campaign:${String(doc._id)}:0`, { campaignId: String(doc._id), index: 0, afterUserId: null }, { delayMs: scheduledAt.getTime() - now.getTime() });
+      return toCampaignView(doc);
+    },
+
+    /** One batch: notify up to batchSize recipients after the last one, then enqueue the next. */
+    async runBatch(job: CampaignBatchJob): Promise<void> {
+      const campaign = await find(job.campaignId);
+      if (campaign.status === 'sent') return;
+      if (campaign.scheduledAt.getTime() > clock().getTime()) return;
+      if (job.index === 0 && campaign.status === 'scheduled') await models.campaigns.updateOne({ _id: campaign._id }, { $set: { status: 'sending' } });
+      const activeSince = campaign.segment.activeWithinDays ? new Date(clock().getTime() - campaign.segment.activeWithinDays * 86_400_000) : null;
+      const ids = await deps.recipients.listIds({ roles: campaign.segment.roles, countries: campaign.segment.countries, activeSince }, job.afterUserId, deps.batchSize);
+      for (let i = 0; i < ids.length; i += BATCH_CONCURRENCY) {
+        await Promise.all(
+          ids.slice(i, i + BATCH_CONCURRENCY).map((userId) =>
+            deps.notify.notify(userId, {
+              category: 'marketing',
+              title: campaign.title,
+              body: campaign.body,
+              data: campaign.data,
+              dedupeKey: `campaign:${job.campaignId}`,
+              campaignId: job.campaignId,
+              channels: ['inApp', 'push', 'email'],
+            }),
+          ),
+        );
+      }
+      const lastUserId = ids[ids.length - 1] ?? null;
+      try {
+        await models.campaignBatches.create({ _id: `${job.campaignId}:${job.index}`, campaignId: job.campaignId, index: job.index, targeted: ids.length, lastUserId, at: clock() });
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+      }
+      if (ids.length === deps.batchSize && lastUserId) {
+        await deps.queue().enqueue(`campaign:${job.campaignId}:${job.index + 1}`, { campaignId: job.campaignId, index: job.index + 1, afterUserId: lastUserId });
+      } else {
+        await models.campaigns.updateOne({ _id: campaign._id }, { $set: { status: 'sent', finishedAt: clock() } });
+      }
+    },
+
+    get: async (id: string) => toCampaignView(await find(id)),
+
+    async stats(id: string): Promise<CampaignView & { stats: CampaignStats }> {
+      const campaign = await find(id);
+      const campaignId = String(campaign._id);
+      const batches = await models.campaignBatches.find({ campaignId }).lean();
+      const count = (status: string | string[]) =>
+        models.deliveries.countDocuments({ campaignId, channel: { $ne: 'inApp' }, status: Array.isArray(status) ? { $in: status } : status });
+      const [sent, delivered, failed, suppressed, delayed, read, taps] = await Promise.all([
+        count(['sent', 'delivered']),
+        count('delivered'),
+        count('failed'),
+        count('suppressed'),
+        count('delayed'),
+        models.notifications.countDocuments({ campaignId, readAt: { $ne: null } }),
+        models.notifications.find({ campaignId, readAt: { $ne: null } }, { actionTaps: 1 }).lean(),
+      ]);
+      return {
+        ...toCampaignView(campaign),
+        stats: {
+          targeted: batches.reduce((sum, b) => sum + b.targeted, 0),
+          sent,
+          delivered,
+          failed,
+          suppressed,
+          delayed,
+          read,
+          actionTaps: taps.reduce((sum, n) => sum + (n.actionTaps?.length ?? 0), 0),
+        },
+      };
+    },
+  };
+}
+
+export type Campaigns = ReturnType<typeof createCampaigns>;
