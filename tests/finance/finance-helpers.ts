@@ -6,7 +6,7 @@ export const RAZORPAY = { keyId: 'rzp_test_key123', keySecret: 'rzp_test_secret4
 export const PAYU = { key: 'payukey1', salt: 'payusalt1' };
 export const STRIPE_WEBHOOK_SECRET = 'whsec_test_finance_secret';
 
-/** The provider settings every finance test runs with: stripe-mock for Stripe, nock for the others. */
+/** The provider settings every finance test runs with: stripe-mock for Stripe; tests point Razorpay and PayU at a local stub. */
 export function financeEnv(overrides: Record<string, string | undefined> = {}): Record<string, string | undefined> {
   return {
     STRIPE_SECRET_KEY: 'sk_test_finance',

@@ -4,7 +4,7 @@ import type { EnvReader, PlatformConfig } from '../../platform/config';
 export interface FinanceConfig {
   /** Webhook secrets (STRIPE_WEBHOOK_SECRET, RAZORPAY_WEBHOOK_SECRET) belong to the webhook inbox, which verifies. */
   stripe: { secretKey: string | null; apiUrl: string | null };
-  razorpay: { keyId: string | null; keySecret: string | null };
+  razorpay: { keyId: string | null; keySecret: string | null; apiUrl: string | null };
   payu: { merchantKey: string | null; merchantSalt: string | null; apiUrl: string; paymentUrl: string; returnUrl: string };
   /** An open hold not posted or voided by then is voided by the sweep (the order's deadline). */
   holdExpiryDays: number;
@@ -28,6 +28,7 @@ export function readFinanceConfig(read: EnvReader, platform?: PlatformConfig): F
     razorpay: {
       keyId: read.optionalString('RAZORPAY_KEY_ID'),
       keySecret: read.optionalString('RAZORPAY_KEY_SECRET'),
+      apiUrl: read.url('RAZORPAY_API_URL', ['http:', 'https:'], false),
     },
     payu: {
       merchantKey: read.optionalString('PAYU_MERCHANT_KEY'),

@@ -156,6 +156,15 @@ export function createPaymentsService(deps: {
     return Payment.findById(paymentId).lean<PaymentDoc>();
   }
 
+  /** By our id when the provider echoes it (Stripe's metadata), checked against the reference; else by the reference. */
+  async function locate(provider: Provider, providerRef: string, paymentId?: string | null): Promise<PaymentDoc | null> {
+    if (paymentId && /^[a-f0-9]{24}$/.test(paymentId)) {
+      const byId = await findById(paymentId);
+      return byId && byId.provider === provider && byId.providerRef === providerRef ? byId : null;
+    }
+    return findByRef(provider, providerRef);
+  }
+
   const paidInto = (payment: PaymentDoc) => payment.lineId ?? accountIds.vendor(payment.vendorId, payment.currency);
 
   function eventPayload(payment: PaymentDoc) {
@@ -180,8 +189,8 @@ export function createPaymentsService(deps: {
    * does not match is flagged on the payment and not applied. The transfer goes first: a crash
    * before the status update leaves it processing, and the inbox's retry finishes it.
    */
-  async function succeeded(input: { provider: Provider; providerRef: string; providerPaymentId: string | null; amount: number; currency: string; eventId: string }) {
-    const found = await findByRef(input.provider, input.providerRef);
+  async function succeeded(input: { provider: Provider; providerRef: string; paymentId?: string | null; providerPaymentId: string | null; amount: number; currency: string; eventId: string }) {
+    const found = await locate(input.provider, input.providerRef, input.paymentId);
     if (!found) return { outcome: 'ignored' as const, note: 'no payment for this reference' };
     return withPaymentLock(found._id, async () => {
       const payment = (await findById(found._id)) as PaymentDoc;
@@ -217,8 +226,8 @@ export function createPaymentsService(deps: {
     });
   }
 
-  async function failed(input: { provider: Provider; providerRef: string; reason: string | null; cancelled?: boolean }) {
-    const found = await findByRef(input.provider, input.providerRef);
+  async function failed(input: { provider: Provider; providerRef: string; paymentId?: string | null; reason: string | null; cancelled?: boolean }) {
+    const found = await locate(input.provider, input.providerRef, input.paymentId);
     if (!found) return { outcome: 'ignored' as const, note: 'no payment for this reference' };
     return withPaymentLock(found._id, async () => {
       const payment = (await findById(found._id)) as PaymentDoc;
@@ -231,8 +240,8 @@ export function createPaymentsService(deps: {
   }
 
   /** A dispute freezes its amount: a pending transfer back from the account the payment paid into. */
-  async function disputeOpened(input: { provider: Provider; providerRef: string; disputeId: string; amount: number; currency: string; reason: string | null }) {
-    const found = await findByRef(input.provider, input.providerRef);
+  async function disputeOpened(input: { provider: Provider; providerRef: string; paymentId?: string | null; disputeId: string; amount: number; currency: string; reason: string | null }) {
+    const found = await locate(input.provider, input.providerRef, input.paymentId);
     if (!found) return { outcome: 'ignored' as const, note: 'no payment for this reference' };
     return withPaymentLock(found._id, async () => {
       const payment = (await findById(found._id)) as PaymentDoc;

@@ -41,10 +41,10 @@ export function createWebhookHandlers(deps: { payments: PaymentsService; logger:
         const amount = int(object.amount_received) ?? int(object.amount);
         const currency = str(object.currency);
         if (amount === null || !currency) return ignored('no amount or currency');
-        return payments.succeeded({ provider: 'stripe', providerRef: ref, providerPaymentId: str(object.latest_charge), amount, currency, eventId: event.eventId });
+        return payments.succeeded({ provider: 'stripe', providerRef: ref, paymentId: str(obj(object.metadata).paymentId), providerPaymentId: str(object.latest_charge), amount, currency, eventId: event.eventId });
       }
       const reason = str(obj(object.last_payment_error).message) ?? str(object.cancellation_reason);
-      return payments.failed({ provider: 'stripe', providerRef: ref, reason, cancelled: type === 'payment_intent.canceled' });
+      return payments.failed({ provider: 'stripe', providerRef: ref, paymentId: str(obj(object.metadata).paymentId), reason, cancelled: type === 'payment_intent.canceled' });
     }
     if (type === 'charge.dispute.created') {
       const ref = str(object.payment_intent);

@@ -61,6 +61,10 @@ function stripeProvider(config: FinanceConfig['stripe']): PaymentProvider {
 
 function razorpayProvider(config: FinanceConfig['razorpay']): PaymentProvider {
   const client = config.keyId && config.keySecret ? new Razorpay({ key_id: config.keyId, key_secret: config.keySecret }) : null;
+  // The SDK has no host option; its requests go through one axios instance whose base URL we point
+  // elsewhere when RAZORPAY_API_URL is set (a local stub in tests, a proxy in production).
+  const api = (client as unknown as { api?: { rq?: { defaults: { baseURL?: string } } } } | null)?.api?.rq;
+  if (api && config.apiUrl) api.defaults.baseURL = config.apiUrl.replace(/\/$/, '');
   const need = () => {
     if (!client) throw financeErrors.providerUnavailable('razorpay');
     return client;
