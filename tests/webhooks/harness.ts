@@ -11,7 +11,15 @@ import { createEventBus, type DomainEvents } from '../../src/platform/events';
 import { createJobRunner } from '../../src/platform/jobs';
 import { createMetrics } from '../../src/platform/metrics';
 import { syncIndexes } from '../../src/platform/mongo';
-import { createWebhooksModule, readWebhooksConfig, type AiTasksPort, type ShipmentsPort, type WebhooksModule } from '../../src/modules/webhooks';
+import {
+  createWebhooksModule,
+  readWebhooksConfig,
+  type AiResultSinks,
+  type AiTasksPort,
+  type NotifyUser,
+  type ShipmentsPort,
+  type WebhooksModule,
+} from '../../src/modules/webhooks';
 import { getWebhookEventModel } from '../../src/modules/webhooks/webhooks.model';
 import { testEnv } from '../helpers/env';
 
@@ -63,7 +71,14 @@ export interface Inbox {
 }
 
 export async function startInbox(
-  options: { env?: Record<string, string | undefined>; shipments?: ShipmentsPort; ai?: AiTasksPort; clock?: () => Date } = {},
+  options: {
+    env?: Record<string, string | undefined>;
+    shipments?: ShipmentsPort;
+    ai?: AiTasksPort;
+    aiSinks?: AiResultSinks;
+    notifyUser?: NotifyUser;
+    clock?: () => Date;
+  } = {},
 ): Promise<Inbox> {
   const id = randomBytes(5).toString('hex');
   const base = testEnv();
@@ -95,7 +110,14 @@ export async function startInbox(
   const read = new EnvReader(env);
   const config = readWebhooksConfig(read);
   if (read.problems.length) throw new Error(read.problems.join('; '));
-  const module = createWebhooksModule({ ctx, config, shipments: options.shipments, ai: options.ai });
+  const module = createWebhooksModule({
+    ctx,
+    config,
+    shipments: options.shipments,
+    ai: options.ai,
+    aiSinks: options.aiSinks,
+    notifyUser: options.notifyUser,
+  });
   await syncIndexes(ctx.mongo);
   const published: Array<DomainEvents['webhook.failed']> = [];
   bus.subscribe('webhook.failed', (payload) => {
@@ -171,7 +193,8 @@ export function payuDelivery(fields: Record<string, string>, options: { salt?: s
   const hashString = `${options.salt ?? secrets.payuSalt}|${f.status}||||||${f.udf5}|${f.udf4}|${f.udf3}|${f.udf2}|${f.udf1}|${f.email}|${f.firstname}|${f.productinfo}|${f.amount}|${f.txnid}|${f.key}`;
   const hash = createHash('sha512').update(hashString).digest('hex');
   const body = new URLSearchParams({ ...f, hash }).toString();
-  return { body, fields: { ...f, hash }, headers: { 'Content-Type': 'application/x-www-form-urlencoded' } };
+  const signed: Record<string, string> = { ...f, hash };
+  return { body, fields: signed, headers: { 'Content-Type': 'application/x-www-form-urlencoded' } };
 }
 
 export function twilioDelivery(path: string, fields: Record<string, string>, options: { authToken?: string } = {}) {

@@ -3,6 +3,9 @@ import type { AppModule } from '../../platform/module';
 import { createLocks } from '../../platform/locks';
 import { createAdminHandlers } from './admin.service';
 import { createAiHandler } from './ai.handler';
+import { createHttpAiProvider, type AiProvider } from './ai-provider';
+import { getAiTaskModel } from './ai-tasks.model';
+import { createAiTasksService, type AiResultSinks, type AiTasksService, type NotifyUser } from './ai-tasks.service';
 import { createHandlerRegistry } from './handler-registry';
 import { createInboxService } from './inbox.service';
 import { createLogisticsHandler } from './logistics.handler';
@@ -42,12 +45,21 @@ export { WEBHOOK_PROVIDERS, WEBHOOK_STATUSES } from './webhooks.model';
 export { WEBHOOKS_ERROR_CODES, type WebhooksErrorCode } from './webhooks.errors';
 export { readWebhooksConfig, type WebhooksConfig } from './webhooks.config';
 export { webhookEventListSchema, webhookEventIdParam } from './webhooks.schemas';
+export type { AiProvider } from './ai-provider';
+export type { AiTaskView, AiResultSinks, AiTasksService, NotifyUser } from './ai-tasks.service';
+export { AI_TASKS, type AiTaskKind } from './ai-tasks.model';
 
 export interface WebhooksModule extends AppModule {
   /** Where finance, notifications… register their provider's handler (at composition). */
   handlers: WebhookHandlers;
   /** List, get and replay stored events: mounted by the admin module under /api/admin/webhooks. */
   admin: WebhooksAdmin;
+  /**
+   * Asynchronous AI work (translate a chat message, extract a catalogue from an uploaded document):
+   * chat and offers call it after their own access checks; the provider's signed callback comes
+   * back through POST /api/webhooks/ai. Without AI_PROVIDER_URL, starting a task is 503.
+   */
+  aiTasks: Pick<AiTasksService, 'startTranslation' | 'startCatalogueExtraction' | 'get'>;
 }
 
 export interface WebhooksModuleDeps {
@@ -55,8 +67,14 @@ export interface WebhooksModuleDeps {
   config: WebhooksConfig;
   /** The offers module's shipment timeline; without it logistics events are stored and ignored. */
   shipments?: ShipmentsPort;
-  /** Whoever starts AI tasks; without it AI callbacks are stored and ignored. */
+  /** Replaces the inbox's own AI task matching (aiTasks) as the 'ai' handler's port. */
   ai?: AiTasksPort;
+  /** Where finished AI results go: chat (translation shown to the requester), offers (draft offer from extracted items). */
+  aiSinks?: AiResultSinks;
+  /** Emits to a user's devices (the composition root: io.to('user:<id>').emit(event, payload)). */
+  notifyUser?: NotifyUser;
+  /** The AI provider; by default HTTP to AI_PROVIDER_URL (tests may pass their own). */
+  aiProvider?: AiProvider;
 }
 
 function buildVerifiers(config: WebhooksConfig): Partial<Record<Provider, Verifier>> {
@@ -75,13 +93,14 @@ export function createWebhooksModule(deps: WebhooksModuleDeps): WebhooksModule {
   const events = getWebhookEventModel(ctx.mongo);
   const registry = createHandlerRegistry();
   const metrics = createWebhooksMetrics(ctx.metrics.registry);
+  // A handler may call a payment API: the lease is renewed while it runs, so only a dead process waits it out.
+  const locks = createLocks(ctx.mongo, { leaseMs: 10_000, waitMs: 15_000 });
   const inbox = createInboxService({
     events,
     verifiers: buildVerifiers(config),
     registry,
     jobs: ctx.jobs,
-    // A handler may call a payment API: the lease is renewed while it runs, so only a dead process waits it out.
-    locks: createLocks(ctx.mongo, { leaseMs: 10_000, waitMs: 15_000 }),
+    locks,
     bus: ctx.events,
     config,
     metrics,
@@ -89,11 +108,22 @@ export function createWebhooksModule(deps: WebhooksModuleDeps): WebhooksModule {
     clock: ctx.clock,
   });
   if (deps.shipments) registry.register('logistics', createLogisticsHandler(deps.shipments));
-  if (deps.ai) registry.register('ai', createAiHandler(deps.ai));
+  const aiTasks = createAiTasksService({
+    tasks: getAiTaskModel(ctx.mongo),
+    provider: deps.aiProvider ?? (config.ai.providerUrl ? createHttpAiProvider({ url: config.ai.providerUrl }) : null),
+    callbackUrl: `${(config.publicBaseUrl ?? ctx.config.mail.appUrl).replace(/\/+$/, '')}/api/webhooks/ai`,
+    sinks: deps.aiSinks ?? {},
+    notify: deps.notifyUser ?? null,
+    locks,
+    logger: ctx.logger,
+    clock: ctx.clock,
+  });
+  registry.register('ai', createAiHandler(deps.ai ?? aiTasks.port));
   return {
     name: 'webhooks',
     http: createWebhooksRouter({ inbox, metrics, bodyLimitBytes: config.bodyLimitBytes, clock: ctx.clock }),
     handlers: { register: registry.register },
     admin: createAdminHandlers({ events, inbox }),
+    aiTasks: { startTranslation: aiTasks.startTranslation, startCatalogueExtraction: aiTasks.startCatalogueExtraction, get: aiTasks.get },
   };
 }

@@ -13,6 +13,8 @@ export interface WebhooksConfig {
   /** Standard Webhooks providers: every listed secret verifies (the first is current), for rotation without downtime. */
   logistics: { secrets: string[] };
   ai: { secrets: string[]; providerUrl: string | null };
+  /** The URL providers call (PUBLIC_BASE_URL): Twilio's signed URL and the AI callback URL are built from it. */
+  publicBaseUrl: string | null;
   /** Standard Webhooks timestamps (and Razorpay's created_at) older or newer than this are refused. */
   timestampToleranceSeconds: number;
   /** Bodies over this many bytes are refused (413) before any verification. */
@@ -34,6 +36,7 @@ function secrets(read: EnvReader, current: string, previous: string): string[] {
 }
 
 export function readWebhooksConfig(read: EnvReader): WebhooksConfig {
+  const publicBaseUrl = read.url('PUBLIC_BASE_URL', ['http:', 'https:'], false);
   const config: WebhooksConfig = {
     stripe: {
       secret: read.optionalString('STRIPE_WEBHOOK_SECRET'),
@@ -43,13 +46,14 @@ export function readWebhooksConfig(read: EnvReader): WebhooksConfig {
     payu: { merchantKey: read.optionalString('PAYU_MERCHANT_KEY'), merchantSalt: read.optionalString('PAYU_MERCHANT_SALT') },
     twilio: {
       authToken: read.optionalString('TWILIO_AUTH_TOKEN'),
-      publicBaseUrl: read.url('PUBLIC_BASE_URL', ['http:', 'https:'], false),
+      publicBaseUrl,
     },
     logistics: { secrets: secrets(read, 'LOGISTICS_WEBHOOK_SECRET', 'LOGISTICS_WEBHOOK_PREVIOUS_SECRETS') },
     ai: {
       secrets: secrets(read, 'AI_WEBHOOK_SECRET', 'AI_WEBHOOK_PREVIOUS_SECRETS'),
       providerUrl: read.url('AI_PROVIDER_URL', ['http:', 'https:'], false),
     },
+    publicBaseUrl,
     timestampToleranceSeconds: read.int('WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS', 300, 1, 86_400),
     bodyLimitBytes: read.int('WEBHOOK_BODY_LIMIT_BYTES', 512 * 1024, 1_024, 10 * 1024 * 1024),
     retry: {
@@ -66,6 +70,9 @@ export function readWebhooksConfig(read: EnvReader): WebhooksConfig {
   }
   if (config.twilio.authToken && !config.twilio.publicBaseUrl) {
     read.problems.push('PUBLIC_BASE_URL is required with TWILIO_AUTH_TOKEN (Twilio signs the public URL it calls)');
+  }
+  if (config.ai.providerUrl && config.ai.secrets.length === 0) {
+    read.problems.push('AI_WEBHOOK_SECRET is required with AI_PROVIDER_URL (its callbacks could not be verified)');
   }
   return config;
 }
