@@ -119,6 +119,17 @@ describe('admin: accounts', () => {
     });
   });
 
+  it('of concurrent suspensions of one account exactly one is done and audited; the others see it done (409)', async () => {
+    const target = await createUser(app);
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => as(i % 2 ? people.admin : people.super_admin).post(`/api/admin/users/${target.id}/suspend`, { reason: `race ${i}` })),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([200, 409, 409, 409, 409, 409]);
+    const entries = await as(people.admin).get(`/api/admin/audit?targetId=${target.id}`);
+    expect(entries.body.data).toHaveLength(1);
+    expect(entries.body.data[0]).toMatchObject({ action: 'user.suspend', before: { status: 'active' } });
+  });
+
   describe('role changes', () => {
     it('an admin may move a user to vendor, but only a super_admin grants or removes admin; nobody changes their own role', async () => {
       const target = await createUser(app);

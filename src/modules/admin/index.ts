@@ -2,6 +2,7 @@ import type { RequestHandler } from 'express';
 import type { AppContext } from '../../platform/context';
 import type { AppModule } from '../../platform/module';
 import type { Role } from '../../platform/auth-context';
+import { createLocks } from '../../platform/locks';
 import type { AdminConfig } from './admin.config';
 import { guardService } from './admin.guard';
 import { getAdminModels } from './admin.model';
@@ -42,7 +43,8 @@ export function createAdminModule(deps: AdminDeps): AdminModule {
   const models = getAdminModels(ctx.mongo);
   const audit = createAuditTrail(models, ctx.clock, ctx.logger);
   const systemEvents = createSystemEvents(models, ctx.clock, ctx.logger);
-  const users = guardService(createUsersAdminService({ ...deps, audit, finance: deps.finance }));
+  const locks = createLocks(ctx.mongo);
+  const users = guardService(createUsersAdminService({ ...deps, audit, finance: deps.finance, withLock: (key, work) => locks.withLock(key, work, { leaseMs: 10_000 }) }));
   const oversight = guardService(
     createOversightService({ ...deps, audit, systemEvents, maxPeriodDays: config.maxPeriodDays, auditExportMaxRows: config.auditExportMaxRows }),
   );

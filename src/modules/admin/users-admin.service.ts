@@ -9,12 +9,17 @@ import type { AuditTrail } from './audit.service';
 export interface UsersAdminDeps extends Pick<CoreAdminPorts, 'users' | 'access' | 'sessions' | 'forcePasswordReset' | 'analytics'> {
   audit: AuditTrail;
   finance?: Pick<FinanceAdminPort, 'creditLinesOf'>;
+  /** Serialises actions on one account (src/platform/locks.ts): the check and the write happen under it. */
+  withLock<T>(key: string, work: () => Promise<T>): Promise<T>;
 }
 
 const isAdminRole = (role: string) => ADMIN_ROLES.includes(role as Role);
 
 /** Account oversight. Every method takes the acting admin first (guardService checks it). */
-export function createUsersAdminService({ users, access, sessions, forcePasswordReset, analytics, audit, finance }: UsersAdminDeps) {
+export function createUsersAdminService({ users, access, sessions, forcePasswordReset, analytics, audit, finance, withLock }: UsersAdminDeps) {
+  // Two admins acting on one account at once: one runs, the other then sees the new state (409).
+  const locked = <T>(userId: string, work: () => Promise<T>) => withLock(`admin:user:${userId}`, work);
+
   /** The target, after the rules every account action shares: it exists, it is not the actor, and an admin account takes a super_admin. */
   async function target(actor: AdminActor, userId: string) {
     const user = await users.get(userId);
@@ -39,7 +44,7 @@ export function createUsersAdminService({ users, access, sessions, forcePassword
     },
 
     /** The account can no longer act: every session ends and its sockets close at once, on every process. */
-    async suspend(actor: AdminActor, userId: string, reason: string) {
+    suspend: (actor: AdminActor, userId: string, reason: string) => locked(userId, async () => {
       const user = await target(actor, userId);
       if (user.status !== 'active') throw errors.conflict(`The account is ${user.status}`);
       await access.suspend(userId);
@@ -47,20 +52,20 @@ export function createUsersAdminService({ users, access, sessions, forcePassword
       const after = await users.get(userId);
       await audit.record(actor, { action: 'user.suspend', targetType: 'user', targetId: userId, before: { status: user.status }, after: { status: after?.status ?? 'suspended' }, reason });
       return after;
-    },
+    }),
 
     /** The account may sign in again (its old sessions stay ended). */
-    async reactivate(actor: AdminActor, userId: string, reason: string) {
+    reactivate: (actor: AdminActor, userId: string, reason: string) => locked(userId, async () => {
       const user = await target(actor, userId);
       if (user.status !== 'suspended') throw errors.conflict(`The account is ${user.status}`);
       await access.reinstate(userId);
       const after = await users.get(userId);
       await audit.record(actor, { action: 'user.reactivate', targetType: 'user', targetId: userId, before: { status: user.status }, after: { status: after?.status ?? 'active' }, reason });
       return after;
-    },
+    }),
 
     /** Only a super_admin grants or removes an admin role; nobody changes their own. Effective on the user's next request. */
-    async changeRole(actor: AdminActor, userId: string, role: Role, reason: string) {
+    changeRole: (actor: AdminActor, userId: string, role: Role, reason: string) => locked(userId, async () => {
       if (userId === actor.userId) throw adminErrors.ownAccount();
       if (isAdminRole(role) && actor.role !== 'super_admin') throw adminErrors.superAdminRequired();
       const user = await target(actor, userId);
@@ -69,7 +74,7 @@ export function createUsersAdminService({ users, access, sessions, forcePassword
       const after = await users.get(userId);
       await audit.record(actor, { action: 'user.role_change', targetType: 'user', targetId: userId, before: { role: user.role }, after: { role: after?.role ?? role }, reason });
       return after;
-    },
+    }),
 
     /** Every session ends and a reset link is mailed to the account's address. */
     async forcePasswordReset(actor: AdminActor, userId: string, reason: string) {
