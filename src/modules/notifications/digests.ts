@@ -32,10 +32,13 @@ export function createDigests(deps: {
   const { models, clock } = deps;
 
   return {
-    /** Opens the user's digest unless one is open; returns whether this call opened it. */
-    async open(userId: string): Promise<boolean> {
-      const startedAt = clock();
-      const dueAt = new Date(startedAt.getTime() + deps.delayMs);
+    /**
+     * Opens the user's digest unless one is open; returns whether this call opened it. It covers
+     * chat notifications from `since` (the first unread one's creation) on.
+     */
+    async open(userId: string, since: Date): Promise<boolean> {
+      const startedAt = since;
+      const dueAt = new Date(clock().getTime() + deps.delayMs);
       try {
         await models.digests.create({ _id: digestId(userId), userId, startedAt, dueAt });
       } catch (err) {
@@ -44,7 +47,7 @@ export function createDigests(deps: {
       }
       await deps
         .queue()
-        .enqueue(`${digestId(userId)}:${startedAt.getTime()}`, { userId, startedAt: startedAt.getTime() }, { delayMs: deps.delayMs })
+        .enqueue(`${digestId(userId)}:${startedAt.getTime()}`, { userId, startedAt: startedAt.getTime() }, { delayMs: dueAt.getTime() - clock().getTime() })
         .catch((err: unknown) => deps.logger.warn('Notifications: could not enqueue a digest; reconciliation will', { userId, error: String(err) }));
       return true;
     },

@@ -90,7 +90,7 @@ export function createNotificationServices(deps: NotificationServicesDeps) {
           for (const userId of members) {
             // Someone with the app open sees the message there; only the offline hear about it.
             if (await chat.isOnline(userId)) continue;
-            await notify.notify(userId, {
+            const { notification } = await notify.notify(userId, {
               category: 'chat',
               title: 'New message',
               body: m.type === 'text' ? 'You have a new message.' : `You have a new ${m.type} message.`,
@@ -98,7 +98,7 @@ export function createNotificationServices(deps: NotificationServicesDeps) {
               channels: ['inApp', 'push'],
               dedupeKey: `message:${m.messageId}`,
             });
-            await digests.open(userId);
+            if (notification && !notification.readAt) await digests.open(userId, new Date(notification.createdAt));
           }
         },
         { concurrency: 4, retry },
