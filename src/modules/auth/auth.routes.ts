@@ -1,8 +1,8 @@
 import type { Request, RequestHandler } from 'express';
 import { createModuleRouter } from '../../platform/http/router';
-import { validate } from '../../platform/http/validate';
+import { withInput } from '../../platform/http/validate';
 import { getAuth } from '../../platform/auth-context';
-import { updateMeSchema, updatePreferencesSchema, type ProfileService, type ProfilePatch, type PreferencesPatch } from '../users';
+import { updateMeSchema, updatePreferencesSchema, type ProfileService } from '../users';
 import type { AuthService } from './auth.service';
 import type { AccountService } from './account.service';
 import type { EmailTokensService } from './email-tokens.service';
@@ -38,21 +38,18 @@ export function createAuthRouter(deps: AuthRouterDeps) {
   const routes = createModuleRouter('/api/auth');
   const { requireAuth, authLimit } = deps;
 
-  routes.post('/register', authLimit, validate(registerSchema), async (req, res) => {
-    const input = res.locals.input as { email: string; password: string; name: string; phone?: string; role?: 'user' | 'vendor'; deviceName?: string };
+  routes.post('/register', authLimit, withInput(registerSchema, ['body'], async (input, res, req) => {
     const result = await deps.auth.register(input, device(req, input.deviceName));
     res.status(201).json({ data: result });
-  });
+  }));
 
-  routes.post('/login', authLimit, validate(loginSchema), async (req, res) => {
-    const input = res.locals.input as { email: string; password: string; deviceName?: string };
+  routes.post('/login', authLimit, withInput(loginSchema, ['body'], async (input, res, req) => {
     res.json({ data: await deps.auth.login(input, device(req, input.deviceName)) });
-  });
+  }));
 
-  routes.post('/refresh', validate(refreshSchema), async (req, res) => {
-    const input = res.locals.input as { refreshToken: string; deviceName?: string };
+  routes.post('/refresh', withInput(refreshSchema, ['body'], async (input, res, req) => {
     res.json({ data: await deps.sessions.refresh(input.refreshToken, device(req, input.deviceName)) });
-  });
+  }));
 
   routes.post('/logout', requireAuth, async (_req, res) => {
     const auth = getAuth(res);
@@ -65,56 +62,54 @@ export function createAuthRouter(deps: AuthRouterDeps) {
     res.status(204).end();
   });
 
-  routes.post('/verify-email', authLimit, validate(verifyEmailSchema), async (_req, res) => {
-    await deps.account.verifyEmail((res.locals.input as { token: string }).token);
+  routes.post('/verify-email', authLimit, withInput(verifyEmailSchema, ['body'], async (input, res) => {
+    await deps.account.verifyEmail(input.token);
     res.json({ data: { emailVerified: true } });
-  });
+  }));
 
   // Same answer whether or not the email exists or is already verified.
-  routes.post('/resend-verification', authLimit, validate(emailOnlySchema), async (_req, res) => {
-    await deps.emailTokens.resendVerification((res.locals.input as { email: string }).email);
+  routes.post('/resend-verification', authLimit, withInput(emailOnlySchema, ['body'], async (input, res) => {
+    await deps.emailTokens.resendVerification(input.email);
     res.status(202).json({ data: { accepted: true } });
-  });
+  }));
 
-  routes.post('/forgot-password', authLimit, validate(emailOnlySchema), async (_req, res) => {
-    await deps.emailTokens.sendReset((res.locals.input as { email: string }).email);
+  routes.post('/forgot-password', authLimit, withInput(emailOnlySchema, ['body'], async (input, res) => {
+    await deps.emailTokens.sendReset(input.email);
     res.status(202).json({ data: { accepted: true } });
-  });
+  }));
 
-  routes.post('/reset-password', authLimit, validate(resetPasswordSchema), async (_req, res) => {
-    const input = res.locals.input as { token: string; password: string };
+  routes.post('/reset-password', authLimit, withInput(resetPasswordSchema, ['body'], async (input, res) => {
     await deps.account.resetPassword(input.token, input.password);
     res.json({ data: { passwordReset: true } });
-  });
+  }));
 
   routes.get('/me', requireAuth, async (_req, res) => {
     res.json({ data: await deps.profiles.getMe(getAuth(res).userId) });
   });
 
-  routes.patch('/me', requireAuth, validate(updateMeSchema), async (_req, res) => {
-    res.json({ data: await deps.profiles.updateMe(getAuth(res).userId, res.locals.input as ProfilePatch) });
-  });
+  routes.patch('/me', requireAuth, withInput(updateMeSchema, ['body'], async (input, res) => {
+    res.json({ data: await deps.profiles.updateMe(getAuth(res).userId, input) });
+  }));
 
-  routes.patch('/me/preferences', requireAuth, validate(updatePreferencesSchema), async (_req, res) => {
-    res.json({ data: await deps.profiles.updatePreferences(getAuth(res).userId, res.locals.input as PreferencesPatch) });
-  });
+  routes.patch('/me/preferences', requireAuth, withInput(updatePreferencesSchema, ['body'], async (input, res) => {
+    res.json({ data: await deps.profiles.updatePreferences(getAuth(res).userId, input) });
+  }));
 
-  routes.post('/change-password', requireAuth, authLimit, validate(changePasswordSchema), async (_req, res) => {
+  routes.post('/change-password', requireAuth, authLimit, withInput(changePasswordSchema, ['body'], async (input, res) => {
     const auth = getAuth(res);
-    const input = res.locals.input as { currentPassword: string; newPassword: string };
     await deps.account.changePassword(auth.userId, auth.sessionId, input.currentPassword, input.newPassword);
     res.json({ data: { passwordChanged: true } });
-  });
+  }));
 
   routes.get('/sessions', requireAuth, async (_req, res) => {
     const auth = getAuth(res);
     res.json({ data: await deps.sessions.list(auth.userId, auth.sessionId) });
   });
 
-  routes.delete('/sessions/:id', requireAuth, validate(sessionIdParamSchema, ['params']), async (_req, res) => {
-    await deps.sessions.revokeDevice(getAuth(res).userId, (res.locals.input as { id: string }).id);
+  routes.delete('/sessions/:id', requireAuth, withInput(sessionIdParamSchema, ['params'], async (input, res) => {
+    await deps.sessions.revokeDevice(getAuth(res).userId, input.id);
     res.status(204).end();
-  });
+  }));
 
   return routes;
 }

@@ -1,4 +1,4 @@
-import type { Schema } from '../../platform/http/validate';
+import { defineSchema } from '../../platform/http/validate';
 import { passwordProblem, MAX_PASSWORD_BYTES } from './passwords';
 
 const email = {
@@ -58,7 +58,7 @@ export const deviceName = {
   isLength: { options: { max: 100 }, errorMessage: 'deviceName must be at most 100 characters' },
 } as const;
 
-export const registerSchema: Schema = {
+export const registerSchema = defineSchema({
   email,
   password: newPassword('password'),
   name: {
@@ -77,20 +77,20 @@ export const registerSchema: Schema = {
   role: {
     type: 'string',
     optional: true,
-    isIn: { options: [['user', 'vendor']], errorMessage: 'role must be user or vendor' },
+    oneOf: ['user', 'vendor'],
   },
   deviceName,
-};
+});
 
-export const loginSchema: Schema = { email, password: anyPassword('password'), deviceName };
-export const refreshSchema: Schema = { refreshToken: token('refreshToken'), deviceName };
-export const emailOnlySchema: Schema = { email };
-export const verifyEmailSchema: Schema = { token: token('token') };
-export const resetPasswordSchema: Schema = { token: token('token'), password: newPassword('password') };
-export const changePasswordSchema: Schema = {
+export const loginSchema = defineSchema({ email, password: anyPassword('password'), deviceName });
+export const refreshSchema = defineSchema({ refreshToken: token('refreshToken'), deviceName });
+export const emailOnlySchema = defineSchema({ email });
+export const verifyEmailSchema = defineSchema({ token: token('token') });
+export const resetPasswordSchema = defineSchema({ token: token('token'), password: newPassword('password') });
+export const changePasswordSchema = defineSchema({
   currentPassword: anyPassword('currentPassword'),
   newPassword: newPassword('newPassword'),
-};
-export const sessionIdParamSchema: Schema = {
+});
+export const sessionIdParamSchema = defineSchema({
   id: { in: ['params'], type: 'string', isMongoId: { errorMessage: 'id must be a valid id' } },
-};
+});

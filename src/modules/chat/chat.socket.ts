@@ -3,10 +3,7 @@ import type { Logger } from '../../platform/logger';
 import { onEvent } from '../../platform/socket/events';
 import { conversationRoom, getSocketAuth } from '../../platform/auth-context';
 import type { ChatServices } from './chat.services';
-import type { SendInput } from './messages.service';
 import * as s from './chat.schemas';
-
-type WithConversation<T = unknown> = T & { conversationId: string };
 
 /** Thin: validate (onEvent), call the same services as REST, answer the ack. */
 export function registerChatEvents(socket: Socket, chat: ChatServices, logger: Logger): void {
@@ -22,37 +19,37 @@ export function registerChatEvents(socket: Socket, chat: ChatServices, logger: L
     void chat.presence.disconnected(userId, socket.id).catch(() => undefined);
   });
 
-  onEvent<WithConversation, unknown>(socket, 'chat:join', s.joinEvent, async ({ input }) => {
+  onEvent(socket, 'chat:join', s.joinEvent, async ({ input }) => {
     const view = await chat.conversations.get(userId, input.conversationId);
     await socket.join(conversationRoom(input.conversationId));
     return view;
   }, logger);
 
-  onEvent<WithConversation, unknown>(socket, 'chat:leave', s.joinEvent, async ({ input }) => {
+  onEvent(socket, 'chat:leave', s.joinEvent, async ({ input }) => {
     await socket.leave(conversationRoom(input.conversationId));
     return { conversationId: input.conversationId };
   }, logger);
 
-  onEvent<WithConversation<SendInput>, unknown>(socket, 'chat:send', s.sendEvent, async ({ input }) => {
+  onEvent(socket, 'chat:send', s.sendEvent, async ({ input }) => {
     const { conversationId, ...body } = input;
     chat.typing.stop(socket.id, conversationId);
     return chat.messages.send(userId, conversationId, body);
   }, logger);
 
-  onEvent<WithConversation<{ seq?: number; messageId?: string }>, unknown>(socket, 'chat:read', s.readEvent, async ({ input }) => {
+  onEvent(socket, 'chat:read', s.readEvent, async ({ input }) => {
     const { conversationId, ...upTo } = input;
     return chat.receipts.markRead(userId, conversationId, upTo);
   }, logger);
 
-  onEvent<WithConversation<{ seq: number }>, unknown>(socket, 'chat:delivered', s.deliveredEvent, async ({ input }) =>
+  onEvent(socket, 'chat:delivered', s.deliveredEvent, async ({ input }) =>
     chat.receipts.markDelivered(userId, input.conversationId, input.seq), logger);
 
-  onEvent<WithConversation, unknown>(socket, 'typing:start', s.typingEvent, async ({ input }) => {
+  onEvent(socket, 'typing:start', s.typingEvent, async ({ input }) => {
     await chat.typing.start(socket.id, userId, input.conversationId);
     return { conversationId: input.conversationId };
   }, logger);
 
-  onEvent<WithConversation, unknown>(socket, 'typing:stop', s.typingEvent, async ({ input }) => {
+  onEvent(socket, 'typing:stop', s.typingEvent, async ({ input }) => {
     await chat.typing.stopOwn(socket.id, userId, input.conversationId);
     return { conversationId: input.conversationId };
   }, logger);

@@ -5,7 +5,7 @@ import { systemPingSchema } from './system.schemas';
 
 /** `system:ping` lets an app measure its round trip and check the connection is alive. */
 export function registerSystemEvents(socket: Socket, logger: Logger, clock: () => Date): void {
-  onEvent<{ echo?: string }, { echo: string | null; serverTime: string }>(
+  onEvent(
     socket,
     'system:ping',
     systemPingSchema,

@@ -1,11 +1,11 @@
 import { pipeline } from 'node:stream/promises';
-import type { Request, RequestHandler, Response } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { getAuth, type AuthContext } from '../../platform/auth-context';
 import type { UploadsConfig } from './uploads.config';
 import type { Redis } from 'ioredis';
 import { createRateLimit } from '../../platform/http/rate-limit';
 import { createModuleRouter } from '../../platform/http/router';
-import { validate } from '../../platform/http/validate';
+import { withInput } from '../../platform/http/validate';
 import { uploadIdParam } from './uploads.schemas';
 import type { ByteRange } from '../../platform/storage';
 import { contentDisposition } from './file-name';
@@ -61,15 +61,12 @@ export function createUploadsRouter(deps: {
   uploadRoute('document');
   uploadRoute('voice');
 
-  const idParam = validate(uploadIdParam, ['params']);
-  const uploadId = (res: Response) => (res.locals.input as { id: string }).id;
+  routes.get('/:id', requireAuth, withInput(uploadIdParam, ['params'], async ({ id }, res) => {
+    res.json({ data: await service.get(id, getAuth(res).userId) });
+  }));
 
-  routes.get('/:id', requireAuth, idParam, async (_req, res) => {
-    res.json({ data: await service.get(uploadId(res), getAuth(res).userId) });
-  });
-
-  const serve = (variant: 'content' | 'thumbnail') => async (req: Request, res: Response) => {
-    const file = await service.open(uploadId(res), getAuth(res).userId, variant);
+  const serve = (variant: 'content' | 'thumbnail') => withInput(uploadIdParam, ['params'], async ({ id }, res, req) => {
+    const file = await service.open(id, getAuth(res).userId, variant);
     // no-transform keeps compression from dropping Content-Length; the sandbox neuters active content.
     res.setHeader('Cache-Control', 'private, max-age=3600, no-transform');
     res.setHeader('ETag', file.etag);
@@ -95,14 +92,14 @@ export function createUploadsRouter(deps: {
     }
     // A client that goes away mid-download is not an error worth reporting.
     await pipeline(stream, res).catch(() => undefined);
-  };
-  routes.get('/:id/content', requireAuth, idParam, serve('content'));
-  routes.get('/:id/thumbnail', requireAuth, idParam, serve('thumbnail'));
-
-  routes.delete('/:id', requireAuth, idParam, async (_req, res) => {
-    await service.remove(uploadId(res), getAuth(res).userId);
-    res.status(204).end();
   });
+  routes.get('/:id/content', requireAuth, serve('content'));
+  routes.get('/:id/thumbnail', requireAuth, serve('thumbnail'));
+
+  routes.delete('/:id', requireAuth, withInput(uploadIdParam, ['params'], async ({ id }, res) => {
+    await service.remove(id, getAuth(res).userId);
+    res.status(204).end();
+  }));
 
   return routes;
 }

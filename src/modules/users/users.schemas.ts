@@ -1,4 +1,4 @@
-import type { Schema } from '../../platform/http/validate';
+import { defineSchema } from '../../platform/http/validate';
 import { NOTIFICATION_CATEGORIES, NOTIFICATION_CHANNELS } from './user.model';
 
 const optionalText = (field: string, max: number) =>
@@ -19,7 +19,7 @@ const isValidTimezone = (tz: string) => {
   }
 };
 
-export const updateMeSchema: Schema = {
+export const updateMeSchema = defineSchema({
   name: {
     type: 'string',
     optional: true,
@@ -73,7 +73,7 @@ export const updateMeSchema: Schema = {
     isISO31661Alpha2: { errorMessage: 'business.address.country must be an ISO 3166-1 alpha-2 code' },
     toUpperCase: true,
   },
-};
+});
 
 const timeOfDay = (field: string) =>
   ({
@@ -82,7 +82,7 @@ const timeOfDay = (field: string) =>
     matches: { options: /^([01]\d|2[0-3]):[0-5]\d$/, errorMessage: `${field} must be HH:mm (24-hour)` },
   }) as const;
 
-export const updatePreferencesSchema: Schema = {
+export const updatePreferencesSchema = defineSchema({
   language: {
     type: 'string',
     optional: true,
@@ -127,13 +127,13 @@ export const updatePreferencesSchema: Schema = {
   'quietHours.enabled': { type: 'boolean', optional: true, isBoolean: { options: { strict: true }, errorMessage: 'quietHours.enabled must be a boolean' } },
   'quietHours.start': timeOfDay('quietHours.start'),
   'quietHours.end': timeOfDay('quietHours.end'),
-};
+});
 
-export const userIdParamSchema: Schema = {
+export const userIdParamSchema = defineSchema({
   id: { in: ['params'], type: 'string', isMongoId: { errorMessage: 'id must be a valid id' } },
-};
+});
 
-export const followPageSchema: Schema = {
+export const followPageSchema = defineSchema({
   id: { in: ['params'], type: 'string', isMongoId: { errorMessage: 'id must be a valid id' } },
   limit: {
     in: ['query'],
@@ -149,4 +149,4 @@ export const followPageSchema: Schema = {
     isString: { errorMessage: 'cursor must be a string', bail: true },
     isLength: { options: { max: 100 }, errorMessage: 'cursor is not valid' },
   },
-};
+});

@@ -35,7 +35,8 @@ export function defineSchema<const S extends Schema>(schema: S): S {
 // ---- InputOf: the cleaned input's type, derived from the schema that produced it ----------------
 
 type At<S, K> = K extends keyof S ? S[K] : never;
-type IsOptional<F> = F extends { optional: false } ? false : F extends { optional: unknown } ? true : false;
+// `optional` present and not false (also `optional?: boolean` from a helper that adds it conditionally).
+type IsOptional<F> = 'optional' extends keyof F ? (F[Extract<'optional', keyof F>] extends false | undefined ? false : true) : false;
 type WithNull<F, T> = F extends { nullable: true } ? T | null : T;
 type HasChildren<S, P extends string> = [Extract<keyof S, `${P}.${string}`>] extends [never] ? false : true;
 /** The keys directly under a prefix (`''` for the top level, `items.*.` for an array's objects). */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'socket.io';
 import type { Logger } from '../logger';
-import { validateInput, type Schema } from '../http/validate';
+import { validateInput, type InputOf, type Schema } from '../http/validate';
 import { errors } from '../errors';
 import { requestContext } from '../request-context';
 import { ackError, reportUnexpected } from './io';
@@ -47,11 +47,11 @@ export function splitEventArgs(args: unknown[]): { payload: unknown; ack: Ack | 
  * A missing ack is tolerated (fire-and-forget events such as typing). Nothing a handler throws or
  * rejects escapes: it becomes an error ack.
  */
-export function onEvent<TInput, TResult>(
+export function onEvent<S extends Schema, TResult>(
   socket: Socket,
   event: string,
-  schema: Schema,
-  handler: (ctx: EventContext<TInput>) => Promise<TResult>,
+  schema: S,
+  handler: (ctx: EventContext<InputOf<S>>) => Promise<TResult>,
   logger: Logger,
 ): void {
   if (!registry.has(event)) registry.set(event, { event, schema });
@@ -63,7 +63,7 @@ export function onEvent<TInput, TResult>(
         if (payload !== undefined && (payload === null || typeof payload !== 'object' || Array.isArray(payload) || Buffer.isBuffer(payload))) {
           throw errors.validation([{ field: 'payload', message: 'The payload must be an object' }]);
         }
-        const input = await validateInput<TInput>(schema, { body: payload ?? {} });
+        const input = await validateInput<InputOf<S>>(schema, { body: payload ?? {} });
         const data = await handler({ socket, input, requestId });
         ack({ ok: true, data: data ?? null });
       } catch (err) {
