@@ -76,7 +76,13 @@ export function createModules(base: Omit<ModuleDeps, 'auth'>): AppModule[] {
   finance.subscribe(ctx.events);
   const offers = createOffersModule({ ctx, config: config.offers, io, auth: deps.auth, users: users.directory, chat, attachments: uploads, credit: finance.creditHolds });
   offersModule = offers;
-  const webhooks = createWebhooksModule({ ctx, config: config.webhooks, shipments: offers });
+  const webhooks = createWebhooksModule({
+    ctx,
+    config: config.webhooks,
+    shipments: offers,
+    // A finished AI task (translation, catalogue extraction) is announced on its requester's devices.
+    notifyUser: (userId, event, payload) => void io.to(`user:${userId}`).emit(event, payload),
+  });
   // Notifications read contact details and preferences through users' directory, write preferences
   // through users' profile service (one record of them), and ask chat who is in a conversation and online.
   const profiles = createAccountServices(ctx.mongo).profiles;
