@@ -78,6 +78,8 @@ export async function startInbox(
     aiSinks?: AiResultSinks;
     notifyUser?: NotifyUser;
     clock?: () => Date;
+    /** Platform variables on top of the test environment (e.g. REDIS_URL: undefined for the in-process job mode). */
+    platformEnv?: Record<string, string | undefined>;
   } = {},
 ): Promise<Inbox> {
   const id = randomBytes(5).toString('hex');
@@ -85,7 +87,7 @@ export async function startInbox(
   const mongoUri = new URL(base.MONGODB_URI ?? '');
   mongoUri.pathname = `/t_${id}`;
   const platform = composeConfig(
-    { ...base, MONGODB_URI: mongoUri.toString(), POSTGRES_URL: undefined, REDIS_KEY_PREFIX: `t:${id}:`, RATE_LIMIT_MAX: '1000000' },
+    { ...base, MONGODB_URI: mongoUri.toString(), POSTGRES_URL: undefined, REDIS_KEY_PREFIX: `t:${id}:`, RATE_LIMIT_MAX: '1000000', ...options.platformEnv },
     {},
   );
   const logger = createLogger({ level: platform.logLevel, json: false });

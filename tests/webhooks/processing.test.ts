@@ -124,6 +124,16 @@ describe('webhook processing: a durable job with retries, outcomes recorded, rep
     expect(plans.get(eventId)).toMatchObject({ calls: 1, effects: 1 });
   });
 
+  it('concurrent replays of one event are serialised: every run is recorded, none lost', async () => {
+    const { eventId, inboxId } = await deliver(0);
+    await until(async () => (await find(eventId))?.status === 'processed', 'processed');
+    await Promise.all(Array.from({ length: 6 }, () => inbox.module.admin.replay(inboxId)));
+    const detail = await inbox.module.admin.get(inboxId);
+    expect(detail).toMatchObject({ outcome: 'processed', attempts: 7 });
+    expect(detail.attemptLog).toHaveLength(7);
+    expect(plans.get(eventId)).toMatchObject({ calls: 7, effects: 1 });
+  });
+
   it('200 concurrent deliveries of one event store it once and apply it once', async () => {
     const eventId = uniqueId('evt');
     plans.set(eventId, { failTimes: 0, calls: 0, effects: 0 });
@@ -205,5 +215,27 @@ describe('the admin contract: list with filters and cursor pages, get, replay', 
     await expect(inbox.module.admin.replay(new Types.ObjectId().toHexString())).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(inbox.module.admin.list({ cursor: 'garbage' })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
     await expect(inbox.module.admin.list({ from: 'yesterday' })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+  });
+});
+
+describe('without Redis (the in-process job mode)', () => {
+  it('stores, processes and retries the same way', async () => {
+    const inbox = await startInbox({ platformEnv: { REDIS_URL: undefined } });
+    try {
+      expect(inbox.ctx.jobs.mode).toBe('in-process');
+      let calls = 0;
+      inbox.module.handlers.register('stripe', async () => {
+        calls += 1;
+        if (calls === 1) throw new Error('first run fails');
+        return { outcome: 'processed' };
+      });
+      const delivery = stripeDelivery({ id: uniqueId('evt'), type: 'charge.succeeded' });
+      const res = await inbox.post('/api/webhooks/stripe', delivery.body, delivery.headers);
+      expect(res.status).toBe(202);
+      await until(async () => (await inbox.module.admin.get(res.body.data.id)).outcome === 'processed', 'processed');
+      expect((await inbox.module.admin.get(res.body.data.id)).attempts).toBe(2);
+    } finally {
+      await inbox.close();
+    }
   });
 });
