@@ -1,7 +1,7 @@
 import { Types } from 'mongoose';
 import type { InboxEvent } from '../../src/modules/webhooks';
 import { testClock } from '../helpers/clock';
-import { razorpayDelivery, standardDelivery, startInbox, stripeDelivery, uniqueId, until, type Inbox } from './harness';
+import { payuDelivery, razorpayDelivery, standardDelivery, startInbox, stripeDelivery, uniqueId, until, type Inbox } from './harness';
 
 describe('webhook processing: a durable job with retries, outcomes recorded, replayable', () => {
   let inbox: Inbox;
@@ -96,6 +96,27 @@ describe('webhook processing: a durable job with retries, outcomes recorded, rep
     expect(() => inbox.module.handlers.register('razorpay', async () => ({ outcome: 'processed' }))).toThrow(/already registered/);
     expect(await inbox.module.admin.replay(id)).toMatchObject({ outcome: 'processed', attempts: 2, note: null });
     expect(calls).toHaveLength(1);
+  });
+
+  it('a handler registered for some event types leaves the others stored and ignored, with a note', async () => {
+    const handled: string[] = [];
+    inbox.module.handlers.register(
+      'payu',
+      async (event) => {
+        handled.push(event.type);
+        return { outcome: 'processed' };
+      },
+      { types: ['payment.success'] },
+    );
+    const base = { amount: '10.00', productinfo: 'p', firstname: 'f', email: 'e@x.test' };
+    const ok = payuDelivery({ ...base, txnid: uniqueId('txn'), mihpayid: uniqueId('m'), status: 'success' });
+    const other = payuDelivery({ ...base, txnid: uniqueId('txn'), mihpayid: uniqueId('m'), status: 'pending' });
+    const okId = (await inbox.post('/api/webhooks/payu', ok.body, ok.headers)).body.data.id as string;
+    const otherId = (await inbox.post('/api/webhooks/payu', other.body, other.headers)).body.data.id as string;
+    await until(async () => (await inbox.module.admin.get(otherId)).outcome === 'ignored', 'ignored');
+    await until(async () => (await inbox.module.admin.get(okId)).outcome === 'processed', 'processed');
+    expect((await inbox.module.admin.get(otherId)).note).toBe('No handler takes payment.pending events from payu');
+    expect(handled).toEqual(['payment.success']);
   });
 
   it('an event stored but whose job was lost is found by the reconciliation past its deadline and processed', async () => {

@@ -116,17 +116,17 @@ export function createInboxService(deps: InboxDeps) {
 
   /** Runs the provider's handler once and records the run; the caller holds the event's lock. */
   async function runOnce(doc: WebhookEventDoc, by: AttemptRecord['by'], final: boolean): Promise<{ doc: WebhookEventDoc; error: unknown }> {
-    const handler = registry.get(doc.provider);
+    const lookup = registry.find(doc.provider, doc.type);
     const started = clock();
     let result: AttemptRecord['result'];
     let note: string | null;
     let error: unknown = null;
-    if (!handler) {
+    if (!lookup.handler) {
       result = 'ignored';
-      note = `No handler is registered for ${doc.provider}; a replay after one registers processes it`;
+      note = lookup.note;
     } else {
       try {
-        const outcome = await handler(toInboxEvent(doc));
+        const outcome = await lookup.handler(toInboxEvent(doc));
         result = outcome.outcome === 'processed' ? 'processed' : 'ignored';
         note = outcome.note ? outcome.note.slice(0, NOTE_MAX) : null;
       } catch (err) {

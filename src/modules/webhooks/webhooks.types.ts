@@ -28,8 +28,11 @@ export interface WebhookOutcome {
 export type WebhookHandler = (event: InboxEvent) => Promise<WebhookOutcome>;
 
 export interface WebhookHandlers {
-  /** One handler per provider (it dispatches on `event.type`); a second registration for a provider throws. */
-  register(provider: WebhookProvider, handler: WebhookHandler): void;
+  /**
+   * One handler per provider (it dispatches on `event.type`); a second registration for a provider
+   * throws. With `types`, events of any other type are stored and marked ignored without calling it.
+   */
+  register(provider: WebhookProvider, handler: WebhookHandler, options?: { types?: readonly string[] }): void;
 }
 
 // ---- admin contract (mounted by the admin module under /api/admin/webhooks) ----------------------
