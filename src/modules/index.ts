@@ -115,6 +115,8 @@ export function createModules(base: Omit<ModuleDeps, 'auth'>): AppModule[] {
     analytics: analytics.queries,
     offers: offers.admin,
     webhooks: webhooks.admin,
+    finance: finance.admin,
+    notifications: notifications.admin,
   });
   return [createSystemModule(deps), analytics, authModule, users, uploads, chat, offers, finance, webhooks, notifications, admin];
 }

@@ -51,29 +51,23 @@ export interface WebhooksAdminPort {
   replay(id: string): Promise<unknown>;
 }
 
-/** Finance oversight (FinanceModule's admin contract). Each mutation answers the credit line after it. */
+/** Finance oversight (FinanceModule.admin). Each change answers the line before and after it, for the audit record. */
 export interface FinanceAdminPort {
-  listCreditLines(filters: { buyerId?: string; vendorId?: string; status?: string; limit?: number; cursor?: string }): Promise<Page>;
-  getCreditLine(creditLineId: string): Promise<unknown>;
-  setCreditLimit(creditLineId: string, limit: number, actorId: string, reason: string): Promise<unknown>;
-  freeze(creditLineId: string, actorId: string, reason: string): Promise<unknown>;
-  unfreeze(creditLineId: string, actorId: string, reason: string): Promise<unknown>;
-  listPayments(filters: { userId?: string; status?: string; limit?: number; cursor?: string }): Promise<Page>;
-  listRefunds(filters: { userId?: string; limit?: number; cursor?: string }): Promise<Page>;
-  listDisputes(filters: { status?: string; limit?: number; cursor?: string }): Promise<Page>;
-  reconciliation(): Promise<unknown>;
-  /** The dashboard's credit figures: outstanding and overdue per currency. */
-  creditSummary(): Promise<{ outstanding: Array<{ amount: number; currency: string }>; overdue: Array<{ amount: number; currency: string }> }>;
-  /** A user's credit lines, as buyer or vendor (the admin's view of an account). */
-  creditLinesOf(userId: string): Promise<unknown[]>;
+  setLimit(input: { buyerId: string; vendorId: string; currency: string; limit: number; creditDays?: number; actorId: string }): Promise<{ before: unknown; after: unknown }>;
+  freeze(lineId: string, input: { actorId: string; reason: string }): Promise<{ before: unknown; after: unknown }>;
+  unfreeze(lineId: string, input: { actorId: string; reason: string | null }): Promise<{ before: unknown; after: unknown }>;
+  getLine(lineId: string): Promise<unknown>;
+  risk(lineId: string): Promise<unknown>;
+  reconcile(): Promise<unknown>;
+  lastReconciliation(): Promise<unknown>;
 }
 
-/** Notifications oversight (stats and campaigns). */
+/** Notifications oversight (NotificationsModule.admin): campaigns and delivery figures. */
 export interface NotificationsAdminPort {
-  stats(period: { from: string; to: string }): Promise<unknown>;
-  listCampaigns(query: { limit?: number; cursor?: string }): Promise<Page>;
-  /** Answers the campaign created. */
-  createCampaign(input: { title: string; body: string; segment: string; category: string }, actorId: string): Promise<unknown>;
+  createCampaign(adminId: string, input: { title: string; body: string; data?: Record<string, string>; segment?: { roles?: string[]; countries?: string[]; activeWithinDays?: number | null }; scheduledAt?: string }): Promise<unknown>;
+  campaign(id: string): Promise<unknown>;
+  stats(range: { from: Date; to: Date }): Promise<unknown>;
+  deliveries(notificationId: string): Promise<unknown[]>;
 }
 
 export interface OversightPorts {

@@ -81,19 +81,23 @@ export function createAdminRouter({ users, oversight, requireAdmin, ports }: Adm
     route('post', '/webhooks/events/:id/replay', withInput(s.anyIdParams, ['params'], async ({ id }, res, req) => data(res, await oversight.replayWebhookEvent(actorOf(req, res), id))));
   }
   if (ports.finance) {
-    route('get', '/finance/credit-lines', withInput(s.creditLinesQuery, ['query'], async (q, res, req) => res.json(await oversight.listCreditLines(actorOf(req, res), q))));
-    route('patch', '/finance/credit-lines/:id/limit', withInput(s.creditLimitBody, ['params', 'body'], async ({ id, limit, reason }, res, req) => data(res, await oversight.creditLineAction(actorOf(req, res), id, 'set_limit', reason, limit))));
-    route('post', '/finance/credit-lines/:id/freeze', withInput(s.anyIdReasonBody, ['params', 'body'], async ({ id, reason }, res, req) => data(res, await oversight.creditLineAction(actorOf(req, res), id, 'freeze', reason))));
-    route('post', '/finance/credit-lines/:id/unfreeze', withInput(s.anyIdReasonBody, ['params', 'body'], async ({ id, reason }, res, req) => data(res, await oversight.creditLineAction(actorOf(req, res), id, 'unfreeze', reason))));
-    route('get', '/finance/payments', withInput(s.paymentsQuery, ['query'], async (q, res, req) => res.json(await oversight.listPayments(actorOf(req, res), q))));
-    route('get', '/finance/refunds', withInput(s.refundsQuery, ['query'], async (q, res, req) => res.json(await oversight.listRefunds(actorOf(req, res), q))));
-    route('get', '/finance/disputes', withInput(s.disputesQuery, ['query'], async (q, res, req) => res.json(await oversight.listDisputes(actorOf(req, res), q))));
-    route('get', '/finance/reconciliation', async (req, res) => data(res, await oversight.reconciliation(actorOf(req, res))));
+    route('put', '/finance/credit-lines', withInput(s.creditLimitBody, ['body'], async (body, res, req) => data(res, await oversight.setCreditLimit(actorOf(req, res), body))));
+    route('get', '/finance/credit-lines/:id', withInput(s.anyIdParams, ['params'], async ({ id }, res, req) => data(res, await oversight.getCreditLine(actorOf(req, res), id))));
+    route('get', '/finance/credit-lines/:id/risk', withInput(s.anyIdParams, ['params'], async ({ id }, res, req) => data(res, await oversight.creditRisk(actorOf(req, res), id))));
+    route('post', '/finance/credit-lines/:id/freeze', withInput(s.anyIdReasonBody, ['params', 'body'], async ({ id, reason }, res, req) => data(res, await oversight.freezeCreditLine(actorOf(req, res), id, true, reason))));
+    route('post', '/finance/credit-lines/:id/unfreeze', withInput(s.anyIdReasonBody, ['params', 'body'], async ({ id, reason }, res, req) => data(res, await oversight.freezeCreditLine(actorOf(req, res), id, false, reason))));
+    route('get', '/finance/reconciliation', async (req, res) => data(res, await oversight.lastReconciliation(actorOf(req, res))));
+    route('post', '/finance/reconciliation', async (req, res) => data(res, await oversight.reconcile(actorOf(req, res))));
   }
   if (ports.notifications) {
     route('get', '/notifications/stats', withInput(s.periodQuery, ['query'], async (q, res, req) => data(res, await oversight.notificationStats(actorOf(req, res), q))));
-    route('get', '/notifications/campaigns', withInput(s.pageQuery, ['query'], async (q, res, req) => res.json(await oversight.listCampaigns(actorOf(req, res), q))));
-    route('post', '/notifications/campaigns', withInput(s.campaignBody, ['body'], async (body, res, req) => data(res, await oversight.createCampaign(actorOf(req, res), body), 201)));
+    route('post', '/notifications/campaigns', withInput(s.campaignBody, ['body'], async ({ data: links, ...body }, res, req) => {
+      // The schema checked that every value of `data` is a string.
+      const campaign = { ...body, ...(links ? { data: Object.fromEntries(Object.entries(links).map(([k, v]) => [k, String(v)])) } : {}) };
+      data(res, await oversight.createCampaign(actorOf(req, res), campaign), 201);
+    }));
+    route('get', '/notifications/campaigns/:id', withInput(s.userIdParams, ['params'], async ({ id }, res, req) => data(res, await oversight.getCampaign(actorOf(req, res), id))));
+    route('get', '/notifications/:id/deliveries', withInput(s.userIdParams, ['params'], async ({ id }, res, req) => data(res, await oversight.deliveries(actorOf(req, res), id))));
   }
   return routes;
 }

@@ -70,19 +70,24 @@ export const ordersQuery = defineSchema({ status: shortText('status', 40), buyer
 export const webhookEventsQuery = defineSchema({ provider: shortText('provider', 40), type: shortText('type'), outcome: shortText('outcome', 40), from: time('from'), to: time('to'), limit, cursor });
 export const anyIdParams = defineSchema({ id: anyIdParam });
 export const anyIdReasonBody = defineSchema({ id: anyIdParam, reason });
-export const creditLinesQuery = defineSchema({ buyerId: ref('buyerId'), vendorId: ref('vendorId'), status: shortText('status', 40), limit, cursor });
+const currency = { type: 'string', matches: { options: /^[A-Z]{3}$/, errorMessage: 'currency must be an ISO 4217 code' } } as const;
 export const creditLimitBody = defineSchema({
-  id: anyIdParam,
+  buyerId: { type: 'string', isMongoId: { errorMessage: 'buyerId must be an id' } },
+  vendorId: { type: 'string', isMongoId: { errorMessage: 'vendorId must be an id' } },
+  currency,
   limit: { type: 'integer', isInt: { options: { min: 0, max: 1_000_000_000_000 }, errorMessage: 'limit must be a non-negative integer (minor units)' } },
+  creditDays: { type: 'integer', optional: true, isInt: { options: { min: 0, max: 365 }, errorMessage: 'creditDays must be an integer from 0 to 365' } },
   reason,
 });
-export const paymentsQuery = defineSchema({ userId: ref('userId'), status: shortText('status', 40), limit, cursor });
-export const refundsQuery = defineSchema({ userId: ref('userId'), limit, cursor });
-export const disputesQuery = defineSchema({ status: shortText('status', 40), limit, cursor });
-export const pageQuery = defineSchema({ limit, cursor });
 export const campaignBody = defineSchema({
   title: { type: 'string', trim: true, isLength: { options: { min: 1, max: 120 }, errorMessage: 'title must be 1 to 120 characters' } },
   body: { type: 'string', trim: true, isLength: { options: { min: 1, max: 2_000 }, errorMessage: 'body must be 1 to 2000 characters' } },
-  segment: { type: 'string', isLength: { options: { min: 1, max: 40 }, errorMessage: 'segment must be 1 to 40 characters' } },
-  category: { type: 'string', isLength: { options: { min: 1, max: 40 }, errorMessage: 'category must be 1 to 40 characters' } },
+  data: { type: 'object', optional: true, custom: { options: (value: Record<string, unknown>) => Object.keys(value).length <= 20 && Object.values(value).every((v) => typeof v === 'string' && v.length <= 500), errorMessage: 'data must map at most 20 keys to strings of at most 500 characters' } },
+  segment: { type: 'object', optional: true },
+  'segment.roles': { type: 'array', optional: true, isArray: { options: { max: 4 }, errorMessage: 'segment.roles must list at most 4 roles' } },
+  'segment.roles.*': { type: 'string', oneOf: ROLES },
+  'segment.countries': { type: 'array', optional: true, isArray: { options: { max: 50 }, errorMessage: 'segment.countries must list at most 50 countries' } },
+  'segment.countries.*': { type: 'string', matches: { options: /^[A-Z]{2}$/, errorMessage: 'countries must be ISO 3166 alpha-2 codes' } },
+  'segment.activeWithinDays': { type: 'integer', optional: true, nullable: true, isInt: { options: { min: 1, max: 3_650 }, errorMessage: 'segment.activeWithinDays must be an integer from 1 to 3650' } },
+  scheduledAt: time('scheduledAt'),
 });

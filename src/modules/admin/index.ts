@@ -44,7 +44,7 @@ export function createAdminModule(deps: AdminDeps): AdminModule {
   const audit = createAuditTrail(models, ctx.clock, ctx.logger);
   const systemEvents = createSystemEvents(models, ctx.clock, ctx.logger);
   const locks = createLocks(ctx.mongo);
-  const users = guardService(createUsersAdminService({ ...deps, audit, finance: deps.finance, withLock: (key, work) => locks.withLock(key, work, { leaseMs: 10_000 }) }));
+  const users = guardService(createUsersAdminService({ ...deps, audit, withLock: (key, work) => locks.withLock(key, work, { leaseMs: 10_000 }) }));
   const oversight = guardService(
     createOversightService({ ...deps, audit, systemEvents, maxPeriodDays: config.maxPeriodDays, auditExportMaxRows: config.auditExportMaxRows }),
   );

@@ -3,12 +3,11 @@ import { errors } from '../../platform/errors';
 import type { UserSearchQuery } from '../users';
 import { ADMIN_ROLES, type AdminActor } from './admin.guard';
 import { adminErrors } from './admin.errors';
-import type { CoreAdminPorts, FinanceAdminPort } from './admin.ports';
+import type { CoreAdminPorts } from './admin.ports';
 import type { AuditTrail } from './audit.service';
 
 export interface UsersAdminDeps extends Pick<CoreAdminPorts, 'users' | 'access' | 'sessions' | 'forcePasswordReset' | 'analytics'> {
   audit: AuditTrail;
-  finance?: Pick<FinanceAdminPort, 'creditLinesOf'>;
   /** Serialises actions on one account (src/platform/locks.ts): the check and the write happen under it. */
   withLock<T>(key: string, work: () => Promise<T>): Promise<T>;
 }
@@ -16,7 +15,7 @@ export interface UsersAdminDeps extends Pick<CoreAdminPorts, 'users' | 'access' 
 const isAdminRole = (role: string) => ADMIN_ROLES.includes(role as Role);
 
 /** Account oversight. Every method takes the acting admin first (guardService checks it). */
-export function createUsersAdminService({ users, access, sessions, forcePasswordReset, analytics, audit, finance, withLock }: UsersAdminDeps) {
+export function createUsersAdminService({ users, access, sessions, forcePasswordReset, analytics, audit, withLock }: UsersAdminDeps) {
   // Two admins acting on one account at once: one runs, the other then sees the new state (409).
   const locked = <T>(userId: string, work: () => Promise<T>) => withLock(`admin:user:${userId}`, work);
 
@@ -35,12 +34,12 @@ export function createUsersAdminService({ users, access, sessions, forcePassword
     async view(_actor: AdminActor, userId: string) {
       const user = await users.get(userId);
       if (!user) throw errors.notFound('User');
-      const [openSessions, creditLines, recentActivity] = await Promise.all([
+      // Credit lines: finance's admin contract has no per-user list yet (see the report), so none here.
+      const [openSessions, recentActivity] = await Promise.all([
         sessions.list(userId, ''),
-        finance ? finance.creditLinesOf(userId) : Promise.resolve(null),
         analytics ? analytics.recentForUser(userId, 20).catch(() => null) : Promise.resolve(null),
       ]);
-      return { user, sessions: openSessions, creditLines, recentActivity };
+      return { user, sessions: openSessions, recentActivity };
     },
 
     /** The account can no longer act: every session ends and its sockets close at once, on every process. */
