@@ -33,7 +33,7 @@ export function createOffersServices({ ctx, io, config, users, chat, attachments
   const offerWrites = createGuardedWrites<OfferDoc>({ model: Offer, mongo: ctx.mongo, claimsCollection: 'offer_transitions', lockPrefix: 'offers:offer', locks, clock });
   const orderWrites = createGuardedWrites<OrderDoc>({ model: Order, mongo: ctx.mongo, claimsCollection: 'offer_order_transitions', lockPrefix: 'offers:order', locks, clock });
   const announce = createOfferAnnouncer({ io, events, chat, logger, clock });
-  const orders = createOrdersService({ Order, guarded: orderWrites, announce, events, credit, clock, logger });
+  const orders = createOrdersService({ Order, guarded: orderWrites, announce, events, clock });
   const core = createOffersCore({
     Offer, guarded: offerWrites, users, chat, attachments, announce, config, clock,
     ensureOrder: (offer) => orders.ensureForOffer(offer),

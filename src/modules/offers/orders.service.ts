@@ -1,10 +1,8 @@
 import { Types, type Model } from 'mongoose';
 import { errors } from '../../platform/errors';
 import type { EventBus } from '../../platform/events';
-import type { Logger } from '../../platform/logger';
 import { isDuplicateKey, parseObjectId } from '../../platform/mongo';
 import { DEFAULT_PAGE_LIMIT, decodeCursor, encodeCursor, isObjectIdHex } from '../../platform/pagination';
-import type { CreditHolds } from './offers.ports';
 import type { GuardedWrites } from './guarded-write';
 import type { OfferAnnouncer } from './offers.notify';
 import type { OfferDoc } from './offers.model';
@@ -68,11 +66,9 @@ export function createOrdersService(deps: {
   guarded: GuardedWrites<OrderDoc>;
   announce: OfferAnnouncer;
   events: EventBus;
-  credit?: CreditHolds;
   clock: () => Date;
-  logger: Logger;
 }) {
-  const { Order, guarded, announce, events, credit, clock, logger } = deps;
+  const { Order, guarded, announce, events, clock } = deps;
 
   async function load(orderId: string): Promise<OrderDoc | null> {
     const id = parseObjectId(orderId);
@@ -92,12 +88,8 @@ export function createOrdersService(deps: {
   function announced(before: OrderDoc, after: OrderDoc, actorId: string | null, reason: string | null): OrderView {
     const now = clock();
     events.publish('order.status_changed', { ...orderEventPayload(after, now), from: before.status, to: after.status, actorId, reason });
+    // A cancelled credit order's hold is finance's to void: it follows order.status_changed with a durable job.
     announce.order(after);
-    if (after.status === 'cancelled' && after.payment.kind === 'credit' && credit) {
-      void credit.release(after.offerId, 'The order was cancelled').catch((err: Error) =>
-        logger.error('Could not release the credit hold of a cancelled order', { orderId: String(after._id), error: err.message }),
-      );
-    }
     return toOrderView(after);
   }
 
