@@ -105,3 +105,19 @@ export function toConversationView(conversation: ConversationDoc, members: Membe
 }
 
 export type ConversationView = ReturnType<typeof toConversationView>;
+
+/**
+ * A conversation in the caller's list, from the conversation and the caller's own member row
+ * only (the list reads nothing per conversation): the caller appears with their positions, the
+ * others by id. The unread count is the same as the full view's: lastSeq − the caller's lastReadSeq.
+ */
+export function toConversationListItem(conversation: ConversationDoc, mine: MemberDoc | undefined, viewerId: string): ConversationListItem {
+  const full = toConversationView(conversation, mine ? [mine] : [], viewerId);
+  const participants = conversation.participantIds.map(String).map((userId): ParticipantView | { userId: string } => {
+    const own = userId === viewerId ? full.participants[0] : undefined;
+    return own ?? { userId };
+  });
+  return { ...full, participants };
+}
+
+export type ConversationListItem = Omit<ConversationView, 'participants'> & { participants: (ParticipantView | { userId: string })[] };

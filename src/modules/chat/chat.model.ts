@@ -79,6 +79,8 @@ export interface MessageDoc {
   editedAt: Date | null;
   deletedAt: Date | null;
   changeSeq: number;
+  /** The page windows the message's number falls in (message-pages.ts); absent on messages stored before them. */
+  pageKeys?: string[];
   createdAt: Date;
   updatedAt: Date;
 }
@@ -212,6 +214,7 @@ const messageSchema = new Schema<MessageDoc>(
     editedAt: { type: Date, default: null },
     deletedAt: { type: Date, default: null },
     changeSeq: { type: Number, default: 0 },
+    pageKeys: { type: [String], default: undefined },
   },
   { collection: 'chat_messages', timestamps: true, versionKey: false },
 );
@@ -219,6 +222,8 @@ messageSchema.index({ senderId: 1, clientMessageId: 1 }, { unique: true });
 // Unique: the message insert claims its number (see MessageDoc.seq). Serves pages in both directions.
 messageSchema.index({ conversationId: 1, seq: 1 }, { unique: true });
 messageSchema.index({ conversationId: 1, changeSeq: 1 });
+// Pages by one equality (message-pages.ts): on FerretDB its GIN companion serves `pageKeys: <window>`.
+messageSchema.index({ pageKeys: 1, seq: 1 });
 
 export function getChatModels(mongo: Connection): ChatModels {
   return {

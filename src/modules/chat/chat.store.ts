@@ -79,8 +79,17 @@ export function createChatStore(models: ChatModels, sequences: SequenceAllocator
     return Boolean(member && !member.leftAt);
   }
 
-  /** Active members of the given conversations, found through the participant list by _id. */
+  /**
+   * Active members of the given conversations. One conversation: by `conversationId` alone, an
+   * equality the local store serves from an index (`$in` and `null` are not pushed down to SQL by
+   * FerretDB 1.24, so `{ _id: { $in }, leftAt: null }` reads every member row), leftAt checked here.
+   */
   async function membersOf(conversations: Pick<ConversationDoc, '_id' | 'participantIds'>[]): Promise<MemberDoc[]> {
+    const [only] = conversations;
+    if (conversations.length === 1 && only) {
+      const rows = await Member.find({ conversationId: only._id }).lean<MemberDoc[]>();
+      return rows.filter((m) => !m.leftAt);
+    }
     const keys = conversations.flatMap((c) => c.participantIds.map((userId) => memberKey(c._id, userId)));
     if (!keys.length) return [];
     return Member.find({ _id: { $in: keys }, leftAt: null }).lean<MemberDoc[]>();

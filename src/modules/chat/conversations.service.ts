@@ -5,7 +5,7 @@ import { conversationRoom, userRoom } from '../../platform/auth-context';
 import { errors } from '../../platform/errors';
 import { memberKey, type ChatModels, type ConversationDoc, type MemberDoc, type MemberRole } from './chat.model';
 import { chatErrors } from './chat.errors';
-import { toConversationView, type ConversationView } from './chat.mappers';
+import { toConversationListItem, toConversationView, type ConversationView } from './chat.mappers';
 import type { PresenceState } from './presence';
 import { DEFAULT_PAGE_LIMIT, decodeCursor, encodeCursor, isNonNegativeInt, isObjectIdHex } from '../../platform/pagination';
 import { isDuplicateKey } from '../../platform/mongo';
@@ -21,6 +21,7 @@ export interface ConversationsDeps {
 }
 
 type ListCursor = { t: number; id: string };
+const MEMBER_BATCH = 10_000;
 const isListCursor = (v: Record<string, unknown>): v is ListCursor =>
   isNonNegativeInt(v.t) && isObjectIdHex(v.id);
 
@@ -120,20 +121,30 @@ export function createConversationsService({ models, store, notifier, users, con
       return view(conversation as ConversationDoc, userId);
     },
 
+    /**
+     * GET /conversations: two store round trips, at once, both equality lookups the local store
+     * serves from an index: the page of the caller's conversations by last activity, and the
+     * caller's own member rows (unread counts and mute). Other participants appear by id only;
+     * their roles and read positions are on GET /conversations/:id.
+     */
     async list(userId: string, options: { limit?: number; cursor?: string }) {
       const limit = options.limit ?? DEFAULT_PAGE_LIMIT;
       const cursor = decodeCursor(options.cursor, isListCursor);
-      const filter: Record<string, unknown> = { participantIds: new Types.ObjectId(userId) };
+      if (!Types.ObjectId.isValid(userId)) return { data: [], page: { nextCursor: null, limit } };
+      const viewer = new Types.ObjectId(userId);
+      const filter: Record<string, unknown> = { participantIds: viewer };
       if (cursor) {
         const at = new Date(cursor.t);
         filter.$or = [{ lastActivityAt: { $lt: at } }, { lastActivityAt: at, _id: { $lt: new Types.ObjectId(cursor.id) } }];
       }
-      const rows = await Conversation.find(filter).sort({ lastActivityAt: -1, _id: -1 }).limit(limit + 1).lean<ConversationDoc[]>();
+      const [rows, mine] = await Promise.all([
+        Conversation.find(filter).sort({ lastActivityAt: -1, _id: -1 }).limit(limit + 1).batchSize(limit + 2).lean<ConversationDoc[]>(),
+        // One reply for everyone with fewer than MEMBER_BATCH conversations (no getMore round trips).
+        Member.find({ userId: viewer }).batchSize(MEMBER_BATCH).lean<MemberDoc[]>(),
+      ]);
       const page = rows.slice(0, limit);
-      const members = page.length
-        ? await store.membersOf(page)
-        : [];
-      const data = page.map((c) => toConversationView(c, members.filter((m) => String(m.conversationId) === String(c._id)), userId));
+      const byConversation = new Map(mine.map((m) => [String(m.conversationId), m]));
+      const data = page.map((c) => toConversationListItem(c, byConversation.get(String(c._id)), userId));
       const last = page[page.length - 1];
       const nextCursor = rows.length > limit && last ? encodeCursor({ t: new Date(last.lastActivityAt).getTime(), id: String(last._id) }) : null;
       return { data, page: { nextCursor, limit } };

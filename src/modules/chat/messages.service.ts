@@ -7,6 +7,7 @@ import { createMessageNumbers } from './message-numbers';
 import { createCoalescer } from './coalesce';
 import { chatErrors } from './chat.errors';
 import { toMessageView, type MessageView } from './chat.mappers';
+import { messagePageKeys, windowAfter, windowAtTop, windowBefore } from './message-pages';
 import { DEFAULT_PAGE_LIMIT, decodeCursor, encodeCursor, isNonNegativeInt } from '../../platform/pagination';
 import { escapeRegex, isDuplicateKey } from '../../platform/mongo';
 import type { EventBus } from '../../platform/events';
@@ -174,6 +175,7 @@ export function createMessagesService({
         const doc = await Message.create({
           _id, conversationId, senderId, clientMessageId: input.clientMessageId, type, text: input.text ?? null,
           attachments: files, offer: input.offer ?? null, replyTo, reactions: [], seq, changeSeq,
+          pageKeys: messagePageKeys(conversationId, seq),
         });
         message = doc.toObject() as MessageDoc;
       } catch (err) {
@@ -233,26 +235,93 @@ export function createMessagesService({
       }
     },
 
+    /**
+     * A page of messages, newest first (`backward`) or oldest first (`forward`), by a cursor on
+     * `seq`. Two store round trips at most: the conversation by `_id` (its participant list is the
+     * access check, its `lastSeq` anchors the newest page) and one window of `pageKeys`
+     * (message-pages.ts), so a page deep in a long history reads as few rows as the newest one.
+     * After a cursor both run at once. Search and messages stored before page keys take the range
+     * query on `{ conversationId, seq }`.
+     */
     async list(userId: string, conversationId: string, options: { limit?: number; cursor?: string; direction?: 'backward' | 'forward'; search?: string }) {
       const limit = options.limit ?? DEFAULT_PAGE_LIMIT;
-      await store.requireMember(conversationId, userId);
+      if (!Types.ObjectId.isValid(conversationId) || !Types.ObjectId.isValid(userId)) throw chatErrors.conversationNotFound();
       const cursor = decodeCursor(options.cursor, isPageCursor);
       const direction = cursor?.d ?? options.direction ?? 'backward';
-      const seqFilter: Record<string, number> = { $gt: 0 };
-      if (cursor) seqFilter[direction === 'backward' ? '$lt' : '$gt'] = cursor.s;
-      const filter: Record<string, unknown> = { conversationId, seq: seqFilter };
+      const order = direction === 'backward' ? -1 : 1;
+      const answer = (rows: MessageDoc[]) => {
+        const page = rows.slice(0, limit);
+        const last = page[page.length - 1];
+        const nextCursor = rows.length > limit && last ? encodeCursor({ s: last.seq, d: direction }) : null;
+        return { data: page.map(toMessageView), page: { nextCursor, limit } };
+      };
+      const access = async () => {
+        const conversation = await Conversation.findById(conversationId, { participantIds: 1, lastSeq: 1 }).lean<ConversationDoc>();
+        if (!conversation || !conversation.participantIds.some((id) => String(id) === userId)) throw chatErrors.conversationNotFound();
+        return conversation;
+      };
+      const rangeQuery = () => {
+        const seqFilter: Record<string, number> = { $gt: 0 };
+        if (cursor) seqFilter[direction === 'backward' ? '$lt' : '$gt'] = cursor.s;
+        const filter: Record<string, unknown> = { conversationId, seq: seqFilter };
+        if (options.search) {
+          filter.text = { $regex: escapeRegex(options.search), $options: 'i' };
+          filter.deletedAt = null;
+        }
+        return Message.find(filter).sort({ seq: order }).limit(limit + 1).batchSize(limit + 2).lean<MessageDoc[]>();
+      };
+      const windowQuery = (key: string, seq: Record<string, number>) =>
+        // A batch one larger than the limit: the first reply closes the cursor (no getMore or killCursors).
+        Message.find({ pageKeys: key, seq }).sort({ seq: order }).limit(limit + 1).batchSize(limit + 2).lean<MessageDoc[]>();
+      /** Numbers are dense (a number is taken exactly when its message is stored): a gap means rows without page keys. */
+      const dense = (rows: MessageDoc[], first: number) => rows.every((row, i) => row.seq === first + order * i);
+
       if (options.search) {
-        filter.text = { $regex: escapeRegex(options.search), $options: 'i' };
-        filter.deletedAt = null;
+        await access();
+        return answer(await rangeQuery());
       }
-      const rows = await Message.find(filter)
-        .sort({ seq: direction === 'backward' ? -1 : 1 })
-        .limit(limit + 1)
-        .lean<MessageDoc[]>();
-      const page = rows.slice(0, limit);
-      const last = page[page.length - 1];
-      const nextCursor = rows.length > limit && last ? encodeCursor({ s: last.seq, d: direction }) : null;
-      return { data: page.map(toMessageView), page: { nextCursor, limit } };
+      if (cursor) {
+        const window = direction === 'backward' ? windowBefore(conversationId, cursor.s, limit) : windowAfter(conversationId, cursor.s, limit);
+        if (!window) {
+          await access();
+          return answer(await rangeQuery());
+        }
+        const seq: Record<string, number> = direction === 'backward' ? { $gt: 0, $lt: cursor.s } : { $gt: cursor.s };
+        const [conversation, rows] = await Promise.all([access(), windowQuery(window.key, seq)]);
+        const complete = direction === 'backward'
+          ? cursor.s <= 1 || (rows.length > 0 && dense(rows, cursor.s - 1) && (rows.length > limit || rows[rows.length - 1]?.seq === 1))
+          : dense(rows, cursor.s + 1) && (rows.length > limit || (rows[rows.length - 1]?.seq ?? cursor.s) >= conversation.lastSeq);
+        return answer(complete ? rows : await rangeQuery());
+      }
+      // The newest page, backward or forward from the start.
+      if (direction === 'forward') {
+        const window = windowAfter(conversationId, 0, limit);
+        if (!window) {
+          await access();
+          return answer(await rangeQuery());
+        }
+        const [conversation, rows] = await Promise.all([access(), windowQuery(window.key, { $gt: 0 })]);
+        const complete = dense(rows, 1) && (rows.length > limit || (rows[rows.length - 1]?.seq ?? 0) >= conversation.lastSeq);
+        return answer(complete ? rows : await rangeQuery());
+      }
+      const conversation = await access();
+      let anchor = conversation.lastSeq;
+      // lastSeq can lag the newest stored messages by a few: the window reaches a bucket above it,
+      // and one whose top row is the window's own top is followed upward (rare, a burst in flight).
+      for (let attempt = 0; attempt < 4; attempt += 1) {
+        const window = windowAtTop(conversationId, anchor, limit);
+        if (!window) break;
+        const rows = await windowQuery(window.key, { $gt: 0 });
+        const top = rows[0]?.seq ?? 0;
+        if (top === window.top) {
+          anchor = top;
+          continue;
+        }
+        const complete = rows.length === 0 ? conversation.lastSeq === 0 : top >= conversation.lastSeq && dense(rows, top) && (rows.length > limit || rows[rows.length - 1]?.seq === 1);
+        if (complete) return answer(rows);
+        break;
+      }
+      return answer(await rangeQuery());
     },
   };
 }
