@@ -71,7 +71,7 @@ export function createOfferActions(deps: OfferActionsDeps) {
   }
 
   /** The counter's round: the current terms with what the counter changes, and its diff. */
-  function counterRound(offer: OfferDoc, userId: string, input: CounterInput, files: OfferTerms['attachments'] | null, now: Date) {
+  function counterRound(offer: OfferDoc, userId: string, input: CounterInput, files: OfferTerms['attachments'] | null, now: Date, requireChange = true) {
     const base = offer.terms;
     const parts = completeParts(input);
     const merged: TermsInput = {
@@ -97,7 +97,7 @@ export function createOfferActions(deps: OfferActionsDeps) {
       version: offer.version + 1, action: 'counter', proposedBy: userId, at: now.toISOString(), terms, total, expiresAt: expiresAt.toISOString(),
       diff: previous ? diffRounds(previous, { terms, total, expiresAt: expiresAt.toISOString() }) : [],
     };
-    if (round.diff.length === 0) throw errors.validation([{ field: 'items', message: 'A counter must change at least one term' }]);
+    if (requireChange && round.diff.length === 0) throw errors.validation([{ field: 'items', message: 'A counter must change at least one term' }]);
     return { terms, total, expiresAt, round };
   }
 
@@ -175,8 +175,8 @@ export function createOfferActions(deps: OfferActionsDeps) {
       } else {
         let files: OfferTerms['attachments'] | null = null;
         if (action === 'counter') {
-          // Checked before any write: the counter's terms must stand on their own.
-          counterRound(loaded, userId, input, null, clock());
+          // Checked before any write: the counter's terms must stand on their own (its files are not attached yet).
+          counterRound(loaded, userId, input, null, clock(), input.attachmentIds === undefined);
           if (input.attachmentIds !== undefined) {
             if (input.attachmentIds.length && !attachments) throw errors.validation([{ field: 'attachmentIds', message: 'Attachments are not supported on this server' }]);
             files = input.attachmentIds.length && attachments ? await attachments.attach(input.attachmentIds, userId, loaded.conversationId) : [];
