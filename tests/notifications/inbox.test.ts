@@ -34,7 +34,7 @@ describe('notifications inbox (REST and socket)', () => {
     expect(view).toMatchObject({ category: 'offers', priority: 'normal', title: 'Second', readAt: null, actions: [{ id: 'open', label: 'View', kind: 'open' }] });
     expect(view.channels).toEqual(
       expect.arrayContaining([
-        { channel: 'inApp', status: 'queued', reason: null, notBefore: null },
+        { channel: 'inApp', status: 'delivered', reason: null, notBefore: null },
         { channel: 'email', status: 'suppressed', reason: 'channel not configured', notBefore: null },
         { channel: 'push', status: 'suppressed', reason: 'channel not configured', notBefore: null },
       ]),

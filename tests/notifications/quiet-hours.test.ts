@@ -70,7 +70,7 @@ describe('the delivery plan', () => {
 
   it('in quiet hours: in-app at once, push, email and SMS delayed to 07:00 local — never dropped', () => {
     const p = plan();
-    expect(p.inApp).toMatchObject({ status: 'queued', notBefore: null });
+    expect(p.inApp).toMatchObject({ status: 'delivered', notBefore: null });
     for (const channel of ['push', 'email', 'sms']) {
       expect(p[channel]).toMatchObject({ status: 'delayed', reason: 'quiet hours' });
       expect(p[channel]!.notBefore?.toISOString()).toBe('2026-03-11T01:30:00.000Z');
@@ -79,7 +79,8 @@ describe('the delivery plan', () => {
 
   it('critical bypasses quiet hours and opt-outs', () => {
     const p = plan({ priority: 'critical', recipient: recipient({ notifications: { finance: [] } }) });
-    for (const channel of ['inApp', 'push', 'email', 'sms']) expect(p[channel]).toMatchObject({ status: 'queued', notBefore: null });
+    expect(p.inApp).toMatchObject({ status: 'delivered', notBefore: null });
+    for (const channel of ['push', 'email', 'sms']) expect(p[channel]).toMatchObject({ status: 'queued', notBefore: null });
   });
 
   it('an opted-out channel is suppressed by preference; defaults apply to a category not chosen', () => {

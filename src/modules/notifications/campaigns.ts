@@ -33,9 +33,6 @@ export interface CampaignStats {
   actionTaps: number;
 }
 
-/** How many notifies of one batch run at once: the batch job's share of the store, not all of it. */
-const BATCH_CONCURRENCY = 8;
-
 function toCampaignView(c: CampaignDoc) {
   return {
     id: String(c._id),
@@ -105,21 +102,15 @@ export function createCampaigns(deps: {
       if (job.index === 0 && campaign.status === 'scheduled') await models.campaigns.updateOne({ _id: campaign._id }, { $set: { status: 'sending' } });
       const activeSince = campaign.segment.activeWithinDays ? new Date(clock().getTime() - campaign.segment.activeWithinDays * 86_400_000) : null;
       const ids = await deps.recipients.listIds({ roles: campaign.segment.roles, countries: campaign.segment.countries, activeSince }, job.afterUserId, deps.batchSize);
-      for (let i = 0; i < ids.length; i += BATCH_CONCURRENCY) {
-        await Promise.all(
-          ids.slice(i, i + BATCH_CONCURRENCY).map((userId) =>
-            deps.notify.notify(userId, {
-              category: 'marketing',
-              title: campaign.title,
-              body: campaign.body,
-              data: campaign.data,
-              dedupeKey: `campaign:${job.campaignId}`,
-              campaignId: job.campaignId,
-              channels: ['inApp', 'push', 'email'],
-            }),
-          ),
-        );
-      }
+      await deps.notify.notifyMany(ids, {
+        category: 'marketing',
+        title: campaign.title,
+        body: campaign.body,
+        data: campaign.data,
+        dedupeKey: `campaign:${job.campaignId}`,
+        campaignId: job.campaignId,
+        channels: ['inApp', 'push', 'email'],
+      });
       const lastUserId = ids[ids.length - 1] ?? null;
       try {
         await models.campaignBatches.create({ _id: `${job.campaignId}:${job.index}`, campaignId: job.campaignId, index: job.index, targeted: ids.length, lastUserId, at: clock() });
@@ -139,17 +130,17 @@ export function createCampaigns(deps: {
       const campaign = await find(id);
       const campaignId = String(campaign._id);
       const batches = await models.campaignBatches.find({ campaignId }).lean();
-      const count = (status: string | string[]) =>
-        models.deliveries.countDocuments({ campaignId, channel: { $ne: 'inApp' }, status: Array.isArray(status) ? { $in: status } : status });
-      const [sent, delivered, failed, suppressed, delayed, read, taps] = await Promise.all([
-        count(['sent', 'delivered']),
-        count('delivered'),
-        count('failed'),
-        count('suppressed'),
-        count('delayed'),
-        models.notifications.countDocuments({ campaignId, readAt: { $ne: null } }),
-        models.notifications.find({ campaignId, readAt: { $ne: null } }, { actionTaps: 1 }).lean(),
+      // Two reads of the campaign's rows, counted here: on FerretDB only the campaignId equality is
+      // served by the store, so one read per figure would decode the same rows several times.
+      const [deliveries, notifications] = await Promise.all([
+        models.deliveries.find({ campaignId }, { channel: 1, status: 1 }).lean(),
+        models.notifications.find({ campaignId }, { readAt: 1, actionTaps: 1 }).lean(),
       ]);
+      const external = deliveries.filter((d) => d.channel !== 'inApp');
+      const count = (...statuses: string[]) => external.filter((d) => statuses.includes(d.status)).length;
+      const [sent, delivered, failed, suppressed, delayed] = [count('sent', 'delivered'), count('delivered'), count('failed'), count('suppressed'), count('delayed')];
+      const read = notifications.filter((n) => n.readAt).length;
+      const taps = notifications;
       return {
         ...toCampaignView(campaign),
         stats: {

@@ -47,8 +47,9 @@ export function createNotificationServices(deps: NotificationServicesDeps) {
   const unreadCount = (userId: string) => models.notifications.countDocuments({ userId, deletedAt: null, readAt: null });
 
   const mailer = ctx.config.mail.smtpUrl ? createMailer(ctx.config, logger) : null;
+  const inApp = createInAppChannel({ io, unreadCount });
   const channels: Record<Channel, ChannelSender> = {
-    inApp: createInAppChannel({ io, unreadCount }),
+    inApp,
     email: createEmailChannel({ mailer, appUrl: ctx.config.mail.appUrl }),
     sms: createSmsChannel(config.twilio),
     push: createPushChannel(config.fcm, devices, clock),
@@ -61,7 +62,7 @@ export function createNotificationServices(deps: NotificationServicesDeps) {
   // through these late-bound handles, used only once jobs run (after this function returns).
   const lateDeliver: JobQueue<DeliverJob> = { name: 'notifications.deliver', enqueue: (k, d, o) => deliverQueue.enqueue(k, d, o) };
 
-  const notify = createNotifyService({ models, recipients, configured, deliverQueue: lateDeliver, clock, logger });
+  const notify = createNotifyService({ models, recipients, configured, deliverQueue: lateDeliver, announce: inApp.announce, clock, logger });
   const dispatcher = createDispatcher({ models, store, recipients, channels, clock, logger });
   const preferences = createPreferencesService({ models, recipients, clock });
   const digests = createDigests({ models, notify, recipients, digestOn: preferences.digestOn, queue: () => digestQueue, delayMs: config.digestDelayMs, clock, logger });

@@ -5,8 +5,8 @@ import type { JobQueue } from '../../platform/jobs';
 import type { DeliveryDoc, NotificationDoc, NotificationModels } from './notifications.model';
 import { toNotificationView, type NotificationView } from './notifications.mapper';
 import { CHANNELS, type Channel, type NotifyInput } from './notifications.types';
-import { planDeliveries } from './plan';
-import type { NotificationRecipients } from './ports';
+import { planDeliveries, type PlannedDelivery } from './plan';
+import type { NotificationRecipients, RecipientProfile } from './ports';
 
 export interface DeliverJob {
   deliveryId: string;
@@ -41,6 +41,8 @@ export function createNotifyService(deps: {
   recipients: NotificationRecipients;
   configured: Record<Channel, boolean>;
   deliverQueue: JobQueue<DeliverJob>;
+  /** The in-app signal to the user's devices (system:notification, and the unread count). */
+  announce: (notification: NotificationDoc, options: { withCount: boolean }) => Promise<void>;
   clock: () => Date;
   logger: Logger;
 }) {
@@ -125,23 +127,7 @@ export function createNotifyService(deps: {
         throw err;
       }
 
-      const deliveries: DeliveryDoc[] = plan.map((p) => ({
-        _id: deliveryId(String(id), p.channel),
-        notificationId: String(id),
-        userId,
-        channel: p.channel,
-        category: input.category,
-        campaignId: input.campaignId ?? null,
-        status: p.status,
-        reason: p.reason,
-        notBefore: p.notBefore,
-        attempts: 0,
-        leaseUntil: null,
-        providerId: null,
-        history: [{ status: p.status, at: now, reason: p.reason }],
-        createdAt: now,
-        updatedAt: now,
-      }));
+      const deliveries: DeliveryDoc[] = plan.map((p) => toDelivery(String(id), userId, input, p, now));
       try {
         await models.deliveries.insertMany(deliveries, { ordered: false });
       } catch (err) {
@@ -149,10 +135,116 @@ export function createNotifyService(deps: {
         if (!isDuplicateKey(err)) throw err;
       }
       for (const delivery of deliveries) await enqueue(delivery, now);
+      await deps.announce(doc, { withCount: true }).catch((err: unknown) => logger.warn('Notifications: the in-app signal failed', { error: String(err) }));
       return { notification: toNotificationView(doc), deduplicated: false };
     },
 
+    /**
+     * The same for many people at once (campaign batches): one bulk write per collection instead
+     * of several per person. The dedupe key is required, so a re-run batch notifies nobody twice.
+     * The in-app signal goes without the unread count (one count per person would cost more than
+     * the rest); apps add one on `system:notification`.
+     */
+    async notifyMany(userIds: string[], input: NotifyInput & { dedupeKey: string }): Promise<{ created: number; deduplicated: number; skipped: number }> {
+      const now = clock();
+      const profiles: Array<RecipientProfile | null> = [];
+      for (let i = 0; i < userIds.length; i += 16) {
+        profiles.push(...(await Promise.all(userIds.slice(i, i + 16).map((id) => recipients.profile(id)))));
+      }
+      const live = profiles.filter((p): p is RecipientProfile => p !== null && p.status !== 'deleted');
+      const skipped = userIds.length - live.length;
+      if (live.length === 0) return { created: 0, deduplicated: 0, skipped };
+
+      const wantedIds = new Map(live.map((p) => [p.userId, String(new Types.ObjectId())]));
+      const claimId = (userId: string) => `${userId}:${input.dedupeKey}`;
+      await models.claims.collection
+        .insertMany(
+          live.map((p) => ({ _id: claimId(p.userId), notificationId: wantedIds.get(p.userId)!, createdAt: now })) as never[],
+          { ordered: false },
+        )
+        .catch((err: unknown) => {
+          if (!isDuplicateKey(err) && !(err as { writeErrors?: unknown }).writeErrors) throw err;
+        });
+      // Who holds each claim decides: ours, or an earlier run's whose notification may be missing (a crash between the two).
+      const claims = await models.claims.find({ _id: { $in: live.map((p) => claimId(p.userId)) } }).lean();
+      const claimed = new Map(claims.map((c) => [c._id, c.notificationId]));
+      const ours = new Set(wantedIds.values());
+      const foreign = claims.filter((c) => !ours.has(c.notificationId)).map((c) => c.notificationId);
+      const stored = new Set(
+        foreign.length ? (await models.notifications.find({ _id: { $in: foreign.map((id) => new Types.ObjectId(id)) } }, { _id: 1 }).lean()).map((n) => String(n._id)) : [],
+      );
+      const todo = live.flatMap((p) => {
+        const id = claimed.get(claimId(p.userId));
+        return id && !stored.has(id) ? [{ recipient: p, id }] : [];
+      });
+
+      const channels = input.channels ?? [...CHANNELS];
+      const withDevices = channels.includes('push')
+        ? new Set((await models.devices.find({ userId: { $in: todo.map((t) => t.recipient.userId) } }, { userId: 1 }).lean()).map((d) => d.userId))
+        : new Set<string>();
+      const docs: NotificationDoc[] = [];
+      const deliveries: DeliveryDoc[] = [];
+      for (const { recipient, id } of todo) {
+        const plan = planDeliveries({
+          recipient,
+          category: input.category,
+          priority: input.priority ?? 'normal',
+          channels,
+          configured: deps.configured,
+          hasDevice: withDevices.has(recipient.userId),
+          now,
+        });
+        docs.push({
+          _id: new Types.ObjectId(id),
+          userId: recipient.userId,
+          category: input.category,
+          priority: input.priority ?? 'normal',
+          title: clip(input.title, 200),
+          body: clip(input.body, 2_000),
+          data: input.data ?? {},
+          actions: input.actions ?? [],
+          dedupeKey: input.dedupeKey,
+          campaignId: input.campaignId ?? null,
+          plan,
+          actionTaps: [],
+          readAt: null,
+          seenAt: null,
+          deletedAt: null,
+          createdAt: now,
+        });
+        deliveries.push(...plan.map((p) => toDelivery(id, recipient.userId, input, p, now)));
+      }
+      const ignoreDuplicates = (err: unknown) => {
+        if (!isDuplicateKey(err) && !(err as { writeErrors?: unknown }).writeErrors) throw err;
+      };
+      if (docs.length) await models.notifications.collection.insertMany(docs as never[], { ordered: false }).catch(ignoreDuplicates);
+      if (deliveries.length) await models.deliveries.collection.insertMany(deliveries as never[], { ordered: false }).catch(ignoreDuplicates);
+      for (const delivery of deliveries) await enqueue(delivery, now);
+      for (const doc of docs) await deps.announce(doc, { withCount: false }).catch(() => undefined);
+      return { created: docs.length, deduplicated: live.length - todo.length, skipped };
+    },
+
     enqueue,
+  };
+}
+
+function toDelivery(notificationId: string, userId: string, input: NotifyInput, p: PlannedDelivery, now: Date): DeliveryDoc {
+  return {
+    _id: deliveryId(notificationId, p.channel),
+    notificationId,
+    userId,
+    channel: p.channel,
+    category: input.category,
+    campaignId: input.campaignId ?? null,
+    status: p.status,
+    reason: p.reason,
+    notBefore: p.notBefore,
+    attempts: 0,
+    leaseUntil: null,
+    providerId: null,
+    history: [{ status: p.status, at: now, reason: p.reason }],
+    createdAt: now,
+    updatedAt: now,
   };
 }
 

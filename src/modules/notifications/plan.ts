@@ -4,7 +4,7 @@ import type { RecipientProfile } from './ports';
 
 export interface PlannedDelivery {
   channel: Channel;
-  status: Extract<DeliveryStatus, 'queued' | 'delayed' | 'suppressed'>;
+  status: Extract<DeliveryStatus, 'queued' | 'delayed' | 'suppressed' | 'delivered'>;
   reason: string | null;
   notBefore: Date | null;
 }
@@ -17,7 +17,7 @@ export function chosenChannels(recipient: Pick<RecipientProfile, 'notifications'
 
 /**
  * Decides each channel of one notification, at `now`:
- * - in-app is always stored (it is the inbox), whatever the preferences;
+ * - in-app is always stored (it is the inbox, delivered as it is stored), whatever the preferences;
  * - a channel the user has off for the category is suppressed ("preference"), unless critical;
  * - a channel without a provider is suppressed ("channel not configured"), one with nowhere to
  *   send (no phone, no device) too;
@@ -41,7 +41,8 @@ export function planDeliveries(input: {
   const wanted = new Set<Channel>(['inApp', ...input.channels]);
   const until = critical ? null : quietUntil(now, recipient.timezone, recipient.quietHours);
   return CHANNELS.filter((c) => wanted.has(c)).map((channel): PlannedDelivery => {
-    if (channel === 'inApp') return { channel, status: 'queued', reason: null, notBefore: null };
+    // In-app is delivered by being stored; the socket event to the user's devices is a signal on top.
+    if (channel === 'inApp') return { channel, status: 'delivered', reason: null, notBefore: null };
     const suppressed = (reason: string): PlannedDelivery => ({ channel, status: 'suppressed', reason, notBefore: null });
     if (!critical && !input.ignoreChoices && !chosen.has(channel)) return suppressed('preference');
     if (!input.configured[channel]) return suppressed('channel not configured');
