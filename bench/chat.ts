@@ -1,21 +1,32 @@
 /**
- * Chat benchmark (figures, not a test). For each N: N socket clients in pairs, one side of each
- * pair sends at a fixed total rate; prints sender→receiver latency percentiles, delivered messages
- * per second, server CPU and memory per connection, for the real chat path and for a bare
- * Socket.io relay measured in the same run, and their ratio.
+ * Chat benchmark (figures, not a test). N socket clients in pairs (one direct conversation per
+ * pair, one sender per pair), after BENCH_PRELOAD messages are already stored in the first pair's
+ * conversation. A step search over the total send rate: each step sends at a fixed rate for
+ * BENCH_SECONDS and measures sender→receiver latency, losses and refusals, store operations
+ * (driver command monitoring) and Node CPU per message, for the real chat path and for a bare
+ * Socket.io relay (its own process, the same rates, in the same run). The rate doubles from
+ * BENCH_RATE_START until a step misses the goal (p99 ≤ BENCH_P99_MS, nothing lost or refused),
+ * then BENCH_REFINE bisection steps narrow the highest rate that meets it. The goal rate
+ * BENCH_GOAL_RATE (100 msg/s) is always measured.
  *
  *   eval "$(./scripts/services.sh up)" && npm run bench:chat
- *   BENCH_SIZES=200,1000 BENCH_RATE=20 BENCH_SECONDS=15 npm run bench:chat
+ *   BENCH_SOCKETS=200 BENCH_PRELOAD=10000 BENCH_SECONDS=8 npm run bench:chat
  *   BENCH_PROF=/tmp/prof npm run bench:chat   (CPU profiles of the server processes)
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { io as connect, type Socket } from 'socket.io-client';
 
-const SIZES = (process.env.BENCH_SIZES ?? '200,1000').split(',').map(Number);
-const RATE = Number(process.env.BENCH_RATE ?? 20);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
+const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 1_000);
+const PRELOAD = Number(process.env.BENCH_PRELOAD ?? 100_000);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const RATE_START = Number(process.env.BENCH_RATE_START ?? 25);
+const GOAL_RATE = Number(process.env.BENCH_GOAL_RATE ?? 100);
+const P99_GOAL_MS = Number(process.env.BENCH_P99_MS ?? 100);
+const REFINE = Number(process.env.BENCH_REFINE ?? 2);
+const MAX_RATE = Number(process.env.BENCH_MAX_RATE ?? 800);
 const DRAIN_MS = 10_000;
 
 interface Stats {
@@ -28,7 +39,7 @@ interface Stats {
 
 interface Result {
   label: string;
-  n: number;
+  rate: number;
   sent: number;
   received: number;
   failed: number;
@@ -37,13 +48,43 @@ interface Result {
   p99: number;
   perSecond: number;
   cpuPercent: number;
-  bytesPerConnection: number;
-  rssMiB: number;
+  /** The store's processes (FerretDB and PostgreSQL) and the whole machine, CPU % of one core while sending. */
+  storeCpuPercent: number;
+  machineBusyPercent: number;
   /** MongoDB commands per delivered message while sending (0 for the relay). */
   storeOpsPerMessage: number;
   storeOpsByName: Record<string, number>;
   /** Server CPU (user + system) per delivered message. */
   cpuMsPerMessage: number;
+  refusals: Record<string, number>;
+}
+
+/** CPU seconds of FerretDB and every PostgreSQL process, and the machine's busy and total ticks (Linux /proc). */
+function systemCpu(): { storeSeconds: number; busy: number; total: number } {
+  const TICKS_PER_SECOND = 100;
+  let storeSeconds = 0;
+  // BENCH_FERRETDB_PID names a FerretDB other than the one scripts/services.sh started.
+  let ferretPid = process.env.BENCH_FERRETDB_PID ?? '';
+  try {
+    ferretPid ||= readFileSync(path.join(__dirname, '..', '.data', 'ferretdb', 'ferretdb.pid'), 'utf8').trim().split('\n')[0] ?? '';
+  } catch {
+    // No local FerretDB (MONGODB_URI elsewhere): only PostgreSQL is counted.
+  }
+  for (const dir of readdirSync('/proc')) {
+    if (!/^\d+$/.test(dir)) continue;
+    try {
+      const comm = readFileSync(`/proc/${dir}/comm`, 'utf8').trim();
+      if (comm !== 'postgres' && dir !== ferretPid) continue;
+      const fields = readFileSync(`/proc/${dir}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      storeSeconds += (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+    } catch {
+      // The process ended while being read.
+    }
+  }
+  const cpu = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+  const idle = (cpu[3] ?? 0) + (cpu[4] ?? 0);
+  const total = cpu.reduce((x, y) => x + y, 0);
+  return { storeSeconds, busy: total - idle, total };
 }
 
 class ServerProcess {
@@ -75,16 +116,16 @@ class ServerProcess {
     });
   }
 
-  seed(n: number): Promise<{ users: { id: string; token: string }[]; conversations: string[] }> {
+  seed(n: number, preload: number): Promise<{ users: { id: string; token: string }[]; conversations: string[]; messages: number }> {
     return new Promise((resolve, reject) => {
-      const onMessage = (message: { type: string; error?: string; users?: { id: string; token: string }[]; conversations?: string[] }) => {
+      const onMessage = (message: { type: string; error?: string; users?: { id: string; token: string }[]; conversations?: string[]; messages?: number }) => {
         if (message.type !== 'seeded' && message.type !== 'seed-failed') return;
         this.child.off('message', onMessage);
         if (message.type === 'seed-failed') reject(new Error(message.error));
-        else resolve({ users: message.users ?? [], conversations: message.conversations ?? [] });
+        else resolve({ users: message.users ?? [], conversations: message.conversations ?? [], messages: message.messages ?? 0 });
       };
       this.child.on('message', onMessage);
-      this.child.send({ type: 'seed', n });
+      this.child.send({ type: 'seed', n, preload });
     });
   }
 
@@ -116,50 +157,62 @@ function openSocket(url: string, auth: Record<string, unknown>): Promise<Socket>
 const percentile = (sorted: number[], p: number) => (sorted.length ? (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number) : NaN);
 
 interface Pair {
-  sender: Socket;
-  receiver: Socket;
-  send: (id: string) => Promise<boolean>;
+  send: (id: string) => Promise<{ ok: boolean; code?: string }>;
 }
 
-/** Sends at a fixed total rate across pairs and measures until every message arrived or the drain ends. */
-async function measure(label: string, n: number, server: ServerProcess, pairs: Pair[], receive: (onMessage: (id: string) => void) => void, baseline: Stats): Promise<Result> {
-  const sentAt = new Map<string, number>();
-  const latencies: number[] = [];
-  receive((id) => {
-    const started = sentAt.get(id);
+/** Where deliveries are timed: one listener per receiver for the whole run, steps reset it. */
+class Tracker {
+  sentAt = new Map<string, number>();
+  latencies: number[] = [];
+  onMessage = (id: string) => {
+    const started = this.sentAt.get(id);
     if (started === undefined) return;
-    sentAt.delete(id);
-    latencies.push(performance.now() - started);
-  });
-  // Let the connect-time work (presence announcements) finish before the clock starts.
-  await new Promise((resolve) => setTimeout(resolve, Math.max(3_000, n * 30)));
+    this.sentAt.delete(id);
+    this.latencies.push(performance.now() - started);
+  };
+  reset() {
+    this.sentAt.clear();
+    this.latencies = [];
+  }
+}
+
+/** One step: sends at `rate` msg/s in total across pairs for SECONDS and measures until every message arrived or the drain ends. */
+async function measure(label: string, rate: number, server: ServerProcess, pairs: Pair[], tracker: Tracker): Promise<Result> {
+  tracker.reset();
+  const refusals: Record<string, number> = {};
   const connected = await server.stats();
+  const system = systemCpu();
   const started = performance.now();
-  const total = Math.round(RATE * SECONDS);
+  const total = Math.round(rate * SECONDS);
   let sent = 0;
   let failed = 0;
   const pending: Promise<void>[] = [];
   while (sent < total) {
-    const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * RATE));
+    const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate));
     for (; sent < due; sent += 1) {
       const pair = pairs[sent % pairs.length] as Pair;
-      const id = `${label}-${n}-${sent}`;
-      sentAt.set(id, performance.now());
-      pending.push(pair.send(id).then((ok) => {
-        if (!ok) failed += 1;
+      const id = `${label}-${rate}-${sent}-${Date.now()}`;
+      tracker.sentAt.set(id, performance.now());
+      pending.push(pair.send(id).then((ack) => {
+        if (ack.ok) return;
+        failed += 1;
+        refusals[ack.code ?? '?'] = (refusals[ack.code ?? '?'] ?? 0) + 1;
       }));
     }
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+  const sendingSeconds = (performance.now() - started) / 1000;
+  const systemAfterSending = systemCpu();
   const drainUntil = performance.now() + DRAIN_MS;
-  while (latencies.length + failed < total && performance.now() < drainUntil) await new Promise((resolve) => setTimeout(resolve, 20));
+  while (tracker.latencies.length + failed < total && performance.now() < drainUntil) await new Promise((resolve) => setTimeout(resolve, 20));
   await Promise.all(pending);
   const elapsed = (performance.now() - started) / 1000;
   const after = await server.stats();
-  latencies.sort((a, b) => a - b);
+  const latencies = [...tracker.latencies].sort((a, b) => a - b);
+  const delivered = Math.max(1, latencies.length);
   return {
     label,
-    n,
+    rate,
     sent: total,
     received: latencies.length,
     failed,
@@ -168,100 +221,137 @@ async function measure(label: string, n: number, server: ServerProcess, pairs: P
     p99: percentile(latencies, 99),
     perSecond: latencies.length / elapsed,
     cpuPercent: ((after.cpuMicros - connected.cpuMicros) / 1e6 / elapsed) * 100,
-    // JS heap after a forced GC: RSS moves in allocator-sized steps and is too coarse at these sizes.
-    bytesPerConnection: (connected.heapUsed - baseline.heapUsed) / n,
-    rssMiB: connected.rss / 1024 / 1024,
-    storeOpsPerMessage: ((after.storeOps ?? 0) - (connected.storeOps ?? 0)) / Math.max(1, latencies.length),
+    storeCpuPercent: ((systemAfterSending.storeSeconds - system.storeSeconds) / sendingSeconds) * 100,
+    machineBusyPercent: ((systemAfterSending.busy - system.busy) / Math.max(1, systemAfterSending.total - system.total)) * 100,
+    storeOpsPerMessage: ((after.storeOps ?? 0) - (connected.storeOps ?? 0)) / delivered,
     storeOpsByName: Object.fromEntries(
-      Object.entries(after.storeOpsByName ?? {}).map(([name, count]) => [name, (count - (connected.storeOpsByName?.[name] ?? 0)) / Math.max(1, latencies.length)]),
+      Object.entries(after.storeOpsByName ?? {}).map(([name, count]) => [name, (count - (connected.storeOpsByName?.[name] ?? 0)) / delivered]),
     ),
-    cpuMsPerMessage: (after.cpuMicros - connected.cpuMicros) / 1000 / Math.max(1, latencies.length),
+    cpuMsPerMessage: (after.cpuMicros - connected.cpuMicros) / 1000 / delivered,
+    refusals,
   };
 }
 
-async function runChat(n: number): Promise<Result> {
+const meetsGoal = (r: Result) => r.received === r.sent && r.failed === 0 && r.p99 <= P99_GOAL_MS;
+
+/**
+ * The step search: doubling from RATE_START until a step misses the goal (or MAX_RATE), the goal
+ * rate always among the steps, then REFINE bisections between the best passing and the first
+ * failing rate. Steps run against one prepared server, so the preload is paid once.
+ */
+async function stepSearch(run: (rate: number) => Promise<Result>): Promise<{ steps: Result[]; best: Result | null }> {
+  const steps: Result[] = [];
+  const done = new Map<number, Result>();
+  const step = async (rate: number) => {
+    const known = done.get(rate);
+    if (known) return known;
+    const result = await run(rate);
+    done.set(rate, result);
+    steps.push(result);
+    console.error(`  ${result.label} ${rate} msg/s: p99 ${fmt(result.p99)} ms, ${result.received}/${result.sent} delivered, ${result.failed} failed`);
+    // Let the store settle (coalesced summaries, late acks) before the next step.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    return result;
+  };
+  let ok = 0;
+  let bad = 0;
+  for (let rate = RATE_START; rate <= MAX_RATE; rate *= 2) {
+    if (meetsGoal(await step(rate))) ok = rate;
+    else {
+      bad = rate;
+      break;
+    }
+  }
+  await step(GOAL_RATE);
+  if (bad) {
+    for (let i = 0; i < REFINE && bad - ok > 2; i += 1) {
+      const mid = Math.round((ok + bad) / 2);
+      if (meetsGoal(await step(mid))) ok = mid;
+      else bad = mid;
+    }
+  }
+  const passing = [...done.values()].filter(meetsGoal).sort((a, b) => b.rate - a.rate);
+  return { steps: steps.sort((a, b) => a.rate - b.rate), best: passing[0] ?? null };
+}
+
+async function runChat(): Promise<{ steps: Result[]; best: Result | null; stored: number }> {
   const server = await ServerProcess.start('chat');
   try {
-    const { users, conversations } = await server.seed(n);
-    const baseline = await server.stats();
+    const seededAt = performance.now();
+    const { users, conversations, messages } = await server.seed(SOCKETS, PRELOAD);
+    console.error(`chat: seeded ${users.length} users, ${conversations.length} conversations, ${messages} messages stored in ${fmt((performance.now() - seededAt) / 1000, 0)} s`);
     const sockets = await inBatches(users, 50, (user) => openSocket(server.url, { token: user.token }));
+    const tracker = new Tracker();
     const pairs: Pair[] = conversations.map((conversationId, i) => {
       const sender = sockets[2 * i] as Socket;
+      const receiver = sockets[2 * i + 1] as Socket;
+      receiver.on('chat:message', (message: { text: string }) => tracker.onMessage(message.text));
       return {
-        sender,
-        receiver: sockets[2 * i + 1] as Socket,
         send: async (id) => {
           const ack = (await sender
             .timeout(30_000)
             .emitWithAck('chat:send', { conversationId, clientMessageId: id, text: id })
             .catch(() => ({ ok: false, error: { code: 'no ack within 30 s' } }))) as { ok: boolean; error?: { code: string } };
-          if (!ack.ok) refusals.set(ack.error?.code ?? '?', (refusals.get(ack.error?.code ?? '?') ?? 0) + 1);
-          return Boolean(ack.ok);
+          return { ok: Boolean(ack.ok), code: ack.error?.code };
         },
       };
     });
-    const result = await measure('chat', n, server, pairs, (onMessage) => {
-      pairs.forEach((pair) => pair.receiver.on('chat:message', (message: { text: string }) => onMessage(message.text)));
-    }, baseline);
+    // Let the connect-time work (presence announcements) finish before the first step.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(3_000, SOCKETS * 10)));
+    const search = await stepSearch((rate) => measure('chat', rate, server, pairs, tracker));
     for (const socket of sockets) socket.close();
-    return result;
+    return { ...search, stored: messages };
   } finally {
     await server.stop();
   }
 }
 
-async function runRelay(n: number): Promise<Result> {
+async function runRelay(rates: number[]): Promise<Result[]> {
   const server = await ServerProcess.start('relay');
   try {
-    const baseline = await server.stats();
-    const sockets = await inBatches(Array.from({ length: n }, (_, i) => i), 50, (i) => openSocket(server.url, { pair: Math.floor(i / 2) }));
-    const pairs: Pair[] = Array.from({ length: n / 2 }, (_, i) => {
+    const sockets = await inBatches(Array.from({ length: SOCKETS }, (_, i) => i), 50, (i) => openSocket(server.url, { pair: Math.floor(i / 2) }));
+    const tracker = new Tracker();
+    const pairs: Pair[] = Array.from({ length: SOCKETS / 2 }, (_, i) => {
       const sender = sockets[2 * i] as Socket;
+      (sockets[2 * i + 1] as Socket).on('msg', (message: { text: string }) => tracker.onMessage(message.text));
       return {
-        sender,
-        receiver: sockets[2 * i + 1] as Socket,
         send: async (id) => {
-          const ack = await sender.timeout(30_000).emitWithAck('msg', { text: id }).catch(() => ({ ok: false }));
-          return Boolean(ack.ok);
+          const ack = (await sender.timeout(30_000).emitWithAck('msg', { text: id }).catch(() => ({ ok: false }))) as { ok: boolean };
+          return { ok: Boolean(ack.ok), code: ack.ok ? undefined : 'no ack within 30 s' };
         },
       };
     });
-    const result = await measure('relay', n, server, pairs, (onMessage) => {
-      pairs.forEach((pair) => pair.receiver.on('msg', (message: { text: string }) => onMessage(message.text)));
-    }, baseline);
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const out: Result[] = [];
+    for (const rate of rates) out.push(await measure('relay', rate, server, pairs, tracker));
     for (const socket of sockets) socket.close();
-    return result;
+    return out;
   } finally {
     await server.stop();
   }
 }
-
-// Why chat sends failed, by error code (or no ack at all): shed load should be answered, not silent.
-const refusals = new Map<string, number>();
 
 const fmt = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 
 async function main(): Promise<void> {
-  console.log(`chat benchmark: ${RATE} msg/s in total for ${SECONDS} s, sizes ${SIZES.join(', ')} (clients in pairs, one sender per pair)`);
-  const rows: Result[] = [];
-  for (const n of SIZES) {
-    const relay = await runRelay(n);
-    const chat = await runChat(n);
-    rows.push(relay, chat);
-    console.log(`\nN=${n}`);
-    console.log('path   sent  recv  fail  p50 ms  p95 ms  p99 ms  msg/s  server CPU %  CPU ms/msg  store ops/msg  heap KiB/conn  server RSS MiB');
-    for (const r of [relay, chat]) {
-      console.log(
-        `${r.label.padEnd(6)} ${String(r.sent).padStart(4)}  ${String(r.received).padStart(4)}  ${String(r.failed).padStart(4)}  ${fmt(r.p50).padStart(6)}  ${fmt(r.p95).padStart(6)}  ${fmt(r.p99).padStart(6)}  ${fmt(r.perSecond).padStart(5)}  ${fmt(r.cpuPercent).padStart(12)}  ${fmt(r.cpuMsPerMessage, 2).padStart(10)}  ${fmt(r.storeOpsPerMessage).padStart(13)}  ${fmt(r.bytesPerConnection / 1024).padStart(13)}  ${fmt(r.rssMiB).padStart(14)}`,
-      );
-    }
-    if (refusals.size) console.log(`chat sends refused: ${[...refusals].map(([code, count]) => `${code} ${count}`).join(', ')}`);
-    refusals.clear();
-    console.log(`chat store ops per message by command: ${Object.entries(chat.storeOpsByName).filter(([, v]) => v > 0).map(([name, v]) => `${name} ${fmt(v, 2)}`).join(', ')}`);
+  console.log(`chat benchmark: ${SOCKETS} sockets in pairs (one sender per pair), ${PRELOAD} messages stored before, ${SECONDS} s per step; goal p99 ≤ ${P99_GOAL_MS} ms with nothing lost`);
+  const chat = await runChat();
+  const relay = await runRelay(chat.steps.map((r) => r.rate));
+  console.log(`\nmessages stored when sending started: ${chat.stored}`);
+  console.log('path   msg/s  sent  recv  fail  p50 ms  p95 ms  p99 ms  Node CPU %  CPU ms/msg  store ops/msg  store CPU %  machine busy %');
+  for (const r of chat.steps.flatMap((c, i) => [relay[i], c]).filter((r): r is Result => Boolean(r))) {
     console.log(
-      `ratio chat/relay: p50 ×${fmt(chat.p50 / relay.p50)}  p95 ×${fmt(chat.p95 / relay.p95)}  p99 ×${fmt(chat.p99 / relay.p99)}  CPU ×${fmt(chat.cpuPercent / relay.cpuPercent)}  memory/connection ×${fmt(chat.bytesPerConnection / relay.bytesPerConnection)}`,
+      `${r.label.padEnd(6)} ${String(r.rate).padStart(5)}  ${String(r.sent).padStart(4)}  ${String(r.received).padStart(4)}  ${String(r.failed).padStart(4)}  ${fmt(r.p50).padStart(6)}  ${fmt(r.p95).padStart(6)}  ${fmt(r.p99).padStart(6)}  ${fmt(r.cpuPercent).padStart(10)}  ${fmt(r.cpuMsPerMessage, 2).padStart(10)}  ${fmt(r.storeOpsPerMessage).padStart(13)}  ${fmt(r.storeCpuPercent).padStart(11)}  ${fmt(r.machineBusyPercent).padStart(14)}`,
     );
+    if (Object.keys(r.refusals).length) console.log(`       refused: ${Object.entries(r.refusals).map(([code, count]) => `${code} ${count}`).join(', ')}`);
   }
+  const goal = chat.steps.find((r) => r.rate === GOAL_RATE);
+  if (goal) console.log(`chat store ops per message at ${GOAL_RATE} msg/s by command: ${Object.entries(goal.storeOpsByName).filter(([, v]) => v > 0).map(([name, v]) => `${name} ${fmt(v, 2)}`).join(', ')}`);
+  const relayBest = relay.filter(meetsGoal).sort((a, b) => b.rate - a.rate)[0];
+  console.log(
+    `highest rate meeting the goal (p99 ≤ ${P99_GOAL_MS} ms, nothing lost or refused): chat ${chat.best ? `${chat.best.rate} msg/s (p99 ${fmt(chat.best.p99)} ms)` : `none of the steps (lowest ${chat.steps[0]?.rate ?? '?'} msg/s)`}; ` +
+      `relay ${relayBest ? `≥ ${relayBest.rate} msg/s (p99 ${fmt(relayBest.p99)} ms)` : 'none'} over the same steps`,
+  );
 }
 
 main().then(

@@ -10,6 +10,7 @@ import { Types } from 'mongoose';
 import request from 'supertest';
 import { startTestServer, type TestServer } from '../tests/helpers/server';
 import { createAccessTokens } from '../src/modules/auth/tokens';
+import { currentRequestId } from '../src/platform/request-context';
 
 const mode = process.argv[2];
 const send = (message: unknown) => process.send?.(message);
@@ -21,6 +22,8 @@ export interface Seeded {
   profileId: string;
   conversationId: string;
   counts: Record<string, number>;
+  /** How long the seed waited for the work its messages set off in the background to finish. */
+  settled?: { waitedMs: number; quiet: boolean };
 }
 
 const SEED = {
@@ -169,19 +172,39 @@ async function main(): Promise<void> {
       CHAT_SEND_RATE_MAX: '1000000',
     },
   });
+  // Commands are attributed by async context: those a request issued count as its round trips;
+  // the rest (jobs and subscribers the seed's messages set off, heartbeats) are background work,
+  // counted apart, and the seed waits until it has quieted down before anything is measured.
   let commands = 0;
+  let background = 0;
+  let lastBackgroundAt = Date.now();
   const byName = new Map<string, number>();
   app.ctx.mongo.getClient().on('commandStarted', (event: { commandName: string; command: Record<string, unknown> }) => {
+    if (!currentRequestId()) {
+      background += 1;
+      lastBackgroundAt = Date.now();
+      return;
+    }
     commands += 1;
     const key = `${event.commandName} ${String(event.command[event.commandName])}`;
     byName.set(key, (byName.get(key) ?? 0) + 1);
   });
+  const quiet = async (quietMs: number, maxMs: number) => {
+    const started = Date.now();
+    while (Date.now() - lastBackgroundAt < quietMs && Date.now() - started < maxMs) await new Promise((resolve) => setTimeout(resolve, 250));
+    return { waitedMs: Date.now() - started, quiet: Date.now() - lastBackgroundAt >= quietMs };
+  };
   send({ type: 'ready', url: app.url });
   process.on('message', (message: unknown) => {
     if (message === 'stop') void app.close().finally(() => process.exit(0));
     if (message === 'stats') send({ type: 'stats', ...stats() });
     const m = (message ?? {}) as { type?: string };
-    if (m.type === 'seed') seed(app).then((s) => send({ type: 'seeded', ...s }), (err: unknown) => send({ type: 'seed-failed', error: String(err) }));
+    if (m.type === 'seed') {
+      seed(app)
+        .then(async (s) => ({ ...s, settled: await quiet(3_000, 150_000) }))
+        .then((s) => send({ type: 'seeded', ...s }), (err: unknown) => send({ type: 'seed-failed', error: String(err) }));
+    }
+    if (m.type === 'background') send({ type: 'background', count: background });
     if (m.type === 'reset-commands') {
       commands = 0;
       byName.clear();

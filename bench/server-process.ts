@@ -10,7 +10,8 @@ import { startTestServer, type TestServer } from '../tests/helpers/server';
 import { getUserModel } from '../src/modules/users/user.model';
 import { createAuthServices } from '../src/modules/auth';
 import { createMailer } from '../src/platform/mail';
-import { getChatModels, memberKey } from '../src/modules/chat/chat.model';
+import { getChatModels, memberKey, messageIdFor } from '../src/modules/chat/chat.model';
+import { messagePageKeys } from '../src/modules/chat/message-pages';
 
 const mode = process.argv[2];
 const send = (message: unknown) => process.send?.(message);
@@ -28,8 +29,10 @@ function stats() {
 /**
  * Users, sign-ins and one direct conversation per pair, written in bulk: the benchmark measures
  * messaging, and registering 1,000 users one by one through bcrypt would dominate the run.
+ * `preload` messages are stored first in the first pair's conversation, shaped as the send path
+ * stores them (numbers, page keys, derived ids), inserted through the model in batches.
  */
-async function seed(app: TestServer, n: number) {
+async function seed(app: TestServer, n: number, preload = 0) {
   const { ctx } = app;
   const stamp = Date.now();
   const users = Array.from({ length: n }, (_, i) => ({
@@ -64,7 +67,32 @@ async function seed(app: TestServer, n: number) {
       })),
     ),
   );
-  return { users: users.map((u, i) => ({ id: String(u._id), token: tokens[i] as string })), conversations: conversations.map((c) => String(c._id)) };
+  const first = conversations[0];
+  if (preload > 0 && first) {
+    const { Message } = getChatModels(ctx.mongo);
+    const started = Date.now();
+    const BATCH = 1_000;
+    for (let from = 1; from <= preload; from += BATCH) {
+      const batch = Array.from({ length: Math.min(BATCH, preload - from + 1) }, (_, i) => {
+        const seq = from + i;
+        const senderId = first.participantIds[seq % 2] as Types.ObjectId;
+        const clientMessageId = `preload-${seq}`;
+        const at = new Date(now.getTime() - (preload - seq) * 1_000);
+        return {
+          _id: messageIdFor(senderId, clientMessageId), conversationId: first._id, senderId, clientMessageId, type: 'text',
+          text: `preloaded message ${seq}: 20 tonnes of TMT bars at 54,000 a tonne, delivery in two weeks`,
+          attachments: [], offer: null, replyTo: null, reactions: [], seq, changeSeq: 0, pageKeys: messagePageKeys(first._id, seq),
+          createdAt: at, updatedAt: at,
+        };
+      });
+      await Message.insertMany(batch, { lean: true });
+      if ((from - 1) % 20_000 === 0) console.error(`preload: ${from - 1 + batch.length} of ${preload} messages stored (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+    }
+    await Conversation.updateOne({ _id: first._id }, { $set: { lastSeq: preload, lastActivityAt: now } });
+    await Member.updateMany({ conversationId: first._id }, { $set: { lastReadSeq: preload, lastDeliveredSeq: preload } });
+  }
+  const messages = await getChatModels(ctx.mongo).Message.estimatedDocumentCount();
+  return { users: users.map((u, i) => ({ id: String(u._id), token: tokens[i] as string })), conversations: conversations.map((c) => String(c._id)), messages };
 }
 
 async function startRelay(): Promise<{ url: string; close: () => Promise<void> }> {
@@ -112,9 +140,9 @@ async function main(): Promise<void> {
   }
   process.on('message', (message: unknown) => {
     if (message === 'stats') send(stats());
-    const request = message as { type?: string; n?: number };
+    const request = message as { type?: string; n?: number; preload?: number };
     if (request?.type === 'seed' && app) {
-      seed(app, request.n ?? 0).then((seeded) => send({ type: 'seeded', ...seeded }), (err: unknown) => send({ type: 'seed-failed', error: String(err) }));
+      seed(app, request.n ?? 0, request.preload ?? 0).then((seeded) => send({ type: 'seeded', ...seeded }), (err: unknown) => send({ type: 'seed-failed', error: String(err) }));
     }
     if (message === 'stop') {
       void close().finally(() => process.exit(0));
