@@ -1,0 +1,65 @@
+import type { Role } from '../../src/platform/auth-context';
+import { startTestServer, type TestServer } from '../helpers/server';
+import { bearer, type TestUser } from '../helpers/users';
+import { usersByRole } from './helpers';
+
+describe('admin oversight of finance and notifications, audited', () => {
+  let app: TestServer;
+  let people: Record<Role, TestUser>;
+
+  beforeAll(async () => {
+    app = await startTestServer({ env: { RATE_LIMIT_MAX: '1000000' } });
+    people = await usersByRole(app);
+  });
+  afterAll(() => app.close());
+
+  const call = (method: 'get' | 'post' | 'put', path: string, body?: object, who: TestUser = people.admin) =>
+    app.api[method](path).set('Authorization', bearer(who)).send(body);
+  const lastAudit = async (action: string) => (await call('get', `/api/admin/audit?action=${action}&limit=1`)).body.data[0];
+
+  it('sets a credit limit, freezes and unfreezes the line, each with before and after in the audit trail', async () => {
+    const created = await call('put', '/api/admin/finance/credit-lines', { buyerId: people.user.id, vendorId: people.vendor.id, currency: 'INR', limit: 500_000, creditDays: 30, reason: 'Onboarding review' });
+    expect(created.status).toBe(200);
+    const line = created.body.data;
+    expect(line).toMatchObject({ buyerId: people.user.id, vendorId: people.vendor.id, limit: { amount: 500_000, currency: 'INR' }, status: 'active' });
+    expect(await lastAudit('credit_line.set_limit')).toMatchObject({ actor: { id: people.admin.id }, target: { type: 'credit_line', id: line.id }, before: null, after: { limit: { amount: 500_000 } }, reason: 'Onboarding review' });
+
+    const raised = await call('put', '/api/admin/finance/credit-lines', { buyerId: people.user.id, vendorId: people.vendor.id, currency: 'INR', limit: 750_000, reason: 'Good payment history' });
+    expect(raised.body.data.limit.amount).toBe(750_000);
+    expect(await lastAudit('credit_line.set_limit')).toMatchObject({ before: { limit: { amount: 500_000 } }, after: { limit: { amount: 750_000 } } });
+
+    const frozen = await call('post', `/api/admin/finance/credit-lines/${line.id}/freeze`, { reason: 'Overdue invoices' });
+    expect(frozen.status).toBe(200);
+    expect(frozen.body.data.status).toBe('frozen');
+    expect(await lastAudit('credit_line.freeze')).toMatchObject({ target: { id: line.id }, before: { status: 'active' }, after: { status: 'frozen' }, reason: 'Overdue invoices' });
+    const thawed = await call('post', `/api/admin/finance/credit-lines/${line.id}/unfreeze`, { reason: 'Paid up' });
+    expect(thawed.body.data.status).toBe('active');
+    expect(await lastAudit('credit_line.unfreeze')).toMatchObject({ before: { status: 'frozen' }, after: { status: 'active' } });
+
+    expect((await call('get', `/api/admin/finance/credit-lines/${line.id}`)).body.data).toMatchObject({ id: line.id, status: 'active' });
+    expect((await call('get', '/api/admin/finance/credit-lines/no-such-line')).status).toBe(404);
+    expect((await call('put', '/api/admin/finance/credit-lines', { buyerId: people.user.id, vendorId: people.vendor.id, currency: 'inr', limit: -1, reason: 'bad' })).status).toBe(400);
+  });
+
+  it('runs a reconciliation on demand (audited) and shows the last one', async () => {
+    const run = await call('post', '/api/admin/finance/reconciliation', {});
+    expect(run.status).toBe(200);
+    expect(await lastAudit('finance.reconcile')).toMatchObject({ actor: { id: people.admin.id }, target: { type: 'reconciliation' } });
+    const last = await call('get', '/api/admin/finance/reconciliation');
+    expect(last.status).toBe(200);
+    expect(last.body.data).not.toBeNull();
+  });
+
+  it('creates a campaign (audited) and reads it back with its figures', async () => {
+    const res = await call('post', '/api/admin/notifications/campaigns', { title: 'Diwali offers', body: 'Credit days doubled this week', segment: { roles: ['user'] }, data: { screen: 'offers' } });
+    expect(res.status).toBe(201);
+    const id = res.body.data.id as string;
+    expect(await lastAudit('campaign.create')).toMatchObject({ actor: { id: people.admin.id }, target: { type: 'campaign', id }, before: null, after: { id, title: 'Diwali offers' } });
+    const read = await call('get', `/api/admin/notifications/campaigns/${id}`);
+    expect(read.status).toBe(200);
+    expect(read.body.data).toMatchObject({ id, stats: expect.any(Object) });
+    expect((await call('post', '/api/admin/notifications/campaigns', { title: '', body: 'x' })).status).toBe(400);
+    expect((await call('post', '/api/admin/notifications/campaigns', { title: 't', body: 'b', segment: { roles: ['king'] } })).status).toBe(400);
+    expect((await call('get', '/api/admin/notifications/stats')).status).toBe(200);
+  });
+});
