@@ -10,7 +10,13 @@ describe('webhook processing: a durable job with retries, outcomes recorded, rep
   const plans = new Map<string, { failTimes: number; calls: number; effects: number }>();
 
   beforeAll(async () => {
-    inbox = await startInbox({ clock, env: { WEBHOOK_PENDING_DEADLINE_MS: '60000', WEBHOOK_RECONCILE_EVERY_MS: '200' } });
+    inbox = await startInbox({
+      clock,
+      env: { WEBHOOK_PENDING_DEADLINE_MS: '60000', WEBHOOK_RECONCILE_EVERY_MS: '200' },
+      // 200 requests at once still race on the unique insert through 8 store connections, without
+      // taking most of the shared FerretDB's 50 PostgreSQL connections (docs/architecture.md).
+      platformEnv: { MONGODB_POOL_SIZE: '8' },
+    });
     inbox.module.handlers.register('stripe', async (event: InboxEvent) => {
       const plan = plans.get(event.eventId);
       if (!plan) return { outcome: 'ignored', note: 'not planned' };
@@ -30,7 +36,7 @@ describe('webhook processing: a durable job with retries, outcomes recorded, rep
     plans.set(id, { failTimes, calls: 0, effects: 0 });
     const delivery = stripeDelivery({ id, type: 'payment_intent.succeeded' });
     const res = await inbox.post('/api/webhooks/stripe', delivery.body, delivery.headers);
-    expect(res.status).toBe(202);
+    expect(res.status).toBe(200);
     return { eventId: id, inboxId: res.body.data.id as string };
   }
 
@@ -84,7 +90,7 @@ describe('webhook processing: a durable job with retries, outcomes recorded, rep
   it('an event for a provider without a handler is stored and ignored with a note; a replay after one registers processes it', async () => {
     const delivery = razorpayDelivery(uniqueId('rzp'), { event: 'payment.captured' });
     const res = await inbox.post('/api/webhooks/razorpay', delivery.body, delivery.headers);
-    expect(res.status).toBe(202);
+    expect(res.status).toBe(200);
     const id = res.body.data.id as string;
     await until(async () => (await inbox.module.admin.get(id)).outcome === 'ignored', 'ignored');
     expect((await inbox.module.admin.get(id)).note).toMatch(/No handler is registered for razorpay/);
@@ -161,8 +167,8 @@ describe('webhook processing: a durable job with retries, outcomes recorded, rep
     const delivery = stripeDelivery({ id: eventId, type: 'payment_intent.succeeded' });
     const answers = await Promise.all(Array.from({ length: 200 }, () => inbox.post('/api/webhooks/stripe', delivery.body, delivery.headers)));
     const statuses = answers.map((a) => a.status);
-    expect(statuses.filter((s) => s === 202)).toHaveLength(1);
-    expect(statuses.filter((s) => s === 200)).toHaveLength(199);
+    expect(statuses.every((s) => s === 200)).toBe(true);
+    expect(answers.filter((a) => a.body.data.duplicate === false)).toHaveLength(1);
     const ids = new Set(answers.map((a) => a.body.data.id as string));
     expect(ids.size).toBe(1);
     await until(async () => (await find(eventId))?.status === 'processed', 'processed');
@@ -252,7 +258,7 @@ describe('without Redis (the in-process job mode)', () => {
       });
       const delivery = stripeDelivery({ id: uniqueId('evt'), type: 'charge.succeeded' });
       const res = await inbox.post('/api/webhooks/stripe', delivery.body, delivery.headers);
-      expect(res.status).toBe(202);
+      expect(res.status).toBe(200);
       await until(async () => (await inbox.module.admin.get(res.body.data.id)).outcome === 'processed', 'processed');
       expect((await inbox.module.admin.get(res.body.data.id)).attempts).toBe(2);
     } finally {

@@ -56,11 +56,11 @@ describe('webhook verification: every provider on the raw body, stored once, ref
   }
 
   describe('Stripe (constructEvent)', () => {
-    it('stores a validly signed event, answers 202 and hands the handler the verified event object', async () => {
+    it('stores a validly signed event, answers 200 and hands the handler the verified event object', async () => {
       const id = uniqueId('evt');
       const delivery = stripeDelivery({ id, type: 'payment_intent.succeeded', data: { object: { id: 'pi_1', amount: 1200 } } });
       const res = await inbox.post('/api/webhooks/stripe', delivery.body, delivery.headers);
-      expect(res.status).toBe(202);
+      expect(res.status).toBe(200);
       expect(res.body.data).toEqual({ id: expect.any(String), duplicate: false });
       await expectProcessed('stripe', id);
       const event = seen.find((e) => e.eventId === id);
@@ -84,7 +84,7 @@ describe('webhook verification: every provider on the raw body, stored once, ref
     it('answers a replayed event id 200 without storing or applying it again', async () => {
       const id = uniqueId('evt');
       const first = stripeDelivery({ id, type: 'charge.succeeded' });
-      expect((await inbox.post('/api/webhooks/stripe', first.body, first.headers)).status).toBe(202);
+      expect((await inbox.post('/api/webhooks/stripe', first.body, first.headers)).status).toBe(200);
       await expectProcessed('stripe', id);
       // Stripe re-signs each retry: a new timestamp, the same event.
       const again = stripeDelivery({ id, type: 'charge.succeeded' }, { timestamp: Math.floor(Date.now() / 1000) - 5 });
@@ -115,7 +115,7 @@ describe('webhook verification: every provider on the raw body, stored once, ref
     it('stores a valid event under X-Razorpay-Event-Id and hands the handler the JSON', async () => {
       const id = uniqueId('rzp');
       const delivery = razorpayDelivery(id, payment);
-      expect((await inbox.post('/api/webhooks/razorpay', delivery.body, delivery.headers)).status).toBe(202);
+      expect((await inbox.post('/api/webhooks/razorpay', delivery.body, delivery.headers)).status).toBe(200);
       await expectProcessed('razorpay', id);
       expect(seen.find((e) => e.eventId === id)).toMatchObject({ type: 'payment.captured', payload: payment });
     });
@@ -132,7 +132,7 @@ describe('webhook verification: every provider on the raw body, stored once, ref
     it('Razorpay signs no timestamp: a stale delivery replayed later with its event id is one effect', async () => {
       const id = uniqueId('rzp');
       const old = razorpayDelivery(id, { ...payment, created_at: Math.floor(Date.now() / 1000) - 86_400 });
-      expect((await inbox.post('/api/webhooks/razorpay', old.body, old.headers)).status).toBe(202);
+      expect((await inbox.post('/api/webhooks/razorpay', old.body, old.headers)).status).toBe(200);
       await expectProcessed('razorpay', id);
       const replay = await inbox.post('/api/webhooks/razorpay', old.body, old.headers);
       expect(replay.status).toBe(200);
@@ -158,7 +158,7 @@ describe('webhook verification: every provider on the raw body, stored once, ref
     it('stores a callback whose hash matches and hands the handler its form fields as strings', async () => {
       const delivery = payuDelivery(fields(uniqueId('txn')));
       const res = await inbox.post('/api/webhooks/payu', delivery.body, delivery.headers);
-      expect(res.status).toBe(202);
+      expect(res.status).toBe(200);
       const eventId = `${delivery.fields.mihpayid}:success`;
       await expectProcessed('payu', eventId);
       expect(seen.find((e) => e.eventId === eventId)).toMatchObject({ type: 'payment.success', payload: delivery.fields });
@@ -175,7 +175,7 @@ describe('webhook verification: every provider on the raw body, stored once, ref
     it('PayU signs no timestamp: an old callback posted again is one effect', async () => {
       const delivery = payuDelivery(fields(uniqueId('txn')));
       const eventId = `${delivery.fields.mihpayid}:success`;
-      expect((await inbox.post('/api/webhooks/payu', delivery.body, delivery.headers)).status).toBe(202);
+      expect((await inbox.post('/api/webhooks/payu', delivery.body, delivery.headers)).status).toBe(200);
       await expectProcessed('payu', eventId);
       expect((await inbox.post('/api/webhooks/payu', delivery.body, delivery.headers)).status).toBe(200);
       await inbox.ctx.events.drain();
@@ -190,7 +190,7 @@ describe('webhook verification: every provider on the raw body, stored once, ref
       const sid = uniqueId('SM');
       const path = '/api/webhooks/twilio?tenant=main';
       const delivery = twilioDelivery(path, status(sid, 'delivered'));
-      expect((await inbox.post(path, delivery.body, delivery.headers)).status).toBe(202);
+      expect((await inbox.post(path, delivery.body, delivery.headers)).status).toBe(200);
       await expectProcessed('twilio', `${sid}:delivered`);
       expect(seen.find((e) => e.eventId === `${sid}:delivered`)).toMatchObject({ type: 'message.delivered', payload: status(sid, 'delivered') });
     });
@@ -199,7 +199,7 @@ describe('webhook verification: every provider on the raw body, stored once, ref
       const sid = uniqueId('SM');
       for (const s of ['sent', 'delivered']) {
         const delivery = twilioDelivery('/api/webhooks/twilio', status(sid, s));
-        expect((await inbox.post('/api/webhooks/twilio', delivery.body, delivery.headers)).status).toBe(202);
+        expect((await inbox.post('/api/webhooks/twilio', delivery.body, delivery.headers)).status).toBe(200);
       }
       await expectProcessed('twilio', `${sid}:sent`);
       await expectProcessed('twilio', `${sid}:delivered`);
@@ -217,7 +217,7 @@ describe('webhook verification: every provider on the raw body, stored once, ref
     it('Twilio signs no timestamp: a callback posted again is one effect', async () => {
       const sid = uniqueId('SM');
       const delivery = twilioDelivery('/api/webhooks/twilio', status(sid, 'delivered'));
-      expect((await inbox.post('/api/webhooks/twilio', delivery.body, delivery.headers)).status).toBe(202);
+      expect((await inbox.post('/api/webhooks/twilio', delivery.body, delivery.headers)).status).toBe(200);
       await expectProcessed('twilio', `${sid}:delivered`);
       expect((await inbox.post('/api/webhooks/twilio', delivery.body, delivery.headers)).status).toBe(200);
       await inbox.ctx.events.drain();
@@ -238,7 +238,7 @@ describe('webhook verification: every provider on the raw body, stored once, ref
 
     it('stores a valid delivery under its webhook-id', async () => {
       const delivery = standardDelivery(payload, { secret });
-      expect((await inbox.post(path, delivery.body, delivery.headers)).status).toBe(202);
+      expect((await inbox.post(path, delivery.body, delivery.headers)).status).toBe(200);
       await expectProcessed(provider, delivery.id);
       if (provider === 'logistics') expect(seen.find((e) => e.eventId === delivery.id)).toMatchObject({ provider, type: payload.type, payload });
     });
@@ -255,7 +255,7 @@ describe('webhook verification: every provider on the raw body, stored once, ref
 
     it('answers a replayed webhook-id 200, one effect', async () => {
       const delivery = standardDelivery(payload, { secret });
-      expect((await inbox.post(path, delivery.body, delivery.headers)).status).toBe(202);
+      expect((await inbox.post(path, delivery.body, delivery.headers)).status).toBe(200);
       await expectProcessed(provider, delivery.id);
       const retry = standardDelivery(payload, { secret, id: delivery.id, timestamp: Math.floor(Date.now() / 1000) + 1 });
       expect((await inbox.post(path, retry.body, retry.headers)).status).toBe(200);
@@ -275,7 +275,7 @@ describe('webhook verification: every provider on the raw body, stored once, ref
 
   it('accepts a logistics delivery signed with a previous secret still listed (rotation without downtime)', async () => {
     const delivery = standardDelivery({ type: 'shipment.in_transit', data: {} }, { secret: secrets.logisticsOld });
-    expect((await inbox.post('/api/webhooks/logistics', delivery.body, delivery.headers)).status).toBe(202);
+    expect((await inbox.post('/api/webhooks/logistics', delivery.body, delivery.headers)).status).toBe(200);
     await expectProcessed('logistics', delivery.id);
   });
 
@@ -300,7 +300,7 @@ describe('a provider without its secret', () => {
       expect(await inbox.metricsText()).toMatch(/webhook_deliveries_refused_total\{provider="stripe",reason="unconfigured"\} 1/);
       // The others still work.
       const rzp = razorpayDelivery(uniqueId('rzp'), { event: 'payment.captured' });
-      expect((await inbox.post('/api/webhooks/razorpay', rzp.body, rzp.headers)).status).toBe(202);
+      expect((await inbox.post('/api/webhooks/razorpay', rzp.body, rzp.headers)).status).toBe(200);
     } finally {
       await inbox.close();
     }

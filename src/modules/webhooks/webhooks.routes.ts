@@ -34,7 +34,7 @@ export function createWebhooksRouter(deps: { inbox: InboxService; metrics: Webho
     routes.post(`/${provider}`, configured, raw, async (req: Request, res: Response) => {
       const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const receipt = await receiveOrRefuse(provider, req, body);
-      res.status(receipt.duplicate ? 200 : 202).json({ data: { id: receipt.id, duplicate: receipt.duplicate } });
+      res.status(200).json({ data: { id: receipt.id, duplicate: receipt.duplicate } });
     });
   }
 
