@@ -1,3 +1,4 @@
+import type { EventBus } from '../../platform/events';
 import type { UserAccounts } from '../users';
 import { authErrors } from './auth.errors';
 import type { Passwords } from './passwords';
@@ -10,10 +11,11 @@ export interface AccountServiceDeps {
   sessions: SessionsService;
   emailTokens: EmailTokensService;
   clock: () => Date;
+  events?: Pick<EventBus, 'publish'>;
 }
 
 /** Email verification, password reset and password change. */
-export function createAccountService({ users, passwords, sessions, emailTokens, clock }: AccountServiceDeps) {
+export function createAccountService({ users, passwords, sessions, emailTokens, clock, events }: AccountServiceDeps) {
   return {
     async verifyEmail(token: string): Promise<void> {
       const userId = await emailTokens.consume(token, 'verify_email');
@@ -28,6 +30,7 @@ export function createAccountService({ users, passwords, sessions, emailTokens, 
       const updated = await users.setPassword(userId, passwordHash, clock(), { reset: true });
       if (!updated) throw authErrors.invalidOneTimeToken();
       await sessions.revokeAll(userId, 'password_reset');
+      events?.publish('password.changed', { userId: String(userId), at: clock().toISOString() });
     },
 
     /** Needs the current password; the caller's own session survives, every other is signed out. */
@@ -39,6 +42,7 @@ export function createAccountService({ users, passwords, sessions, emailTokens, 
       const passwordHash = await passwords.hash(newPassword);
       await users.setPassword(user._id, passwordHash, clock());
       await sessions.revokeAll(userId, 'password_changed', sessionId);
+      events?.publish('password.changed', { userId, at: clock().toISOString() });
     },
   };
 }

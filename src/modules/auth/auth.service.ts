@@ -25,6 +25,10 @@ export interface AuthServiceDeps {
 }
 
 export function createAuthService({ users, loginFailures, passwords, sessions, emailTokens, config, clock, events }: AuthServiceDeps) {
+  /** A new signed-in device is a security notice for the account's owner (notifications subscribe). */
+  function announceSession(userId: string, sessionId: string, device: DeviceInfo): void {
+    events?.publish('session.created', { userId, sessionId, deviceName: device.name, ip: device.ip, at: clock().toISOString() });
+  }
   /**
    * Records a failure as an insert and counts the window: inserts stay exact under concurrency on
    * FerretDB, where $inc does not (see docs/architecture.md). Returns the lock end once the limit is hit.
@@ -59,6 +63,7 @@ export function createAuthService({ users, loginFailures, passwords, sessions, e
       events?.publish('user.registered', { userId: String(user._id), role: user.role, at: new Date(user.createdAt).toISOString() });
       await emailTokens.sendVerification(user);
       const tokens = await sessions.start(user, device);
+      announceSession(String(user._id), tokens.sessionId, device);
       return { user: toMe(user), ...tokens };
     },
 
@@ -82,6 +87,7 @@ export function createAuthService({ users, loginFailures, passwords, sessions, e
       if (user.status === 'suspended') throw authErrors.accountSuspended();
       await users.clearFailures(user._id, now);
       const tokens = await sessions.start(user, device);
+      announceSession(String(user._id), tokens.sessionId, device);
       // toMe picks named fields only, so the hash never reaches the response.
       return { user: toMe(user), ...tokens };
     },

@@ -65,7 +65,7 @@ export function createAuthServices(
   const sessions = createSessionsService({ models, users, accessTokens, refreshTtlDays: config.auth.refreshTtlDays, refreshReuseGraceSeconds: config.auth.refreshReuseGraceSeconds, clock, logger, onRevoked, cache, invalidate: cache?.invalidate });
   const emailTokens = createEmailTokensService({ models, users, mailer, config, clock, logger });
   const auth = createAuthService({ users, loginFailures: models.loginFailures, passwords, sessions, emailTokens, config: config.auth, clock, events: ctx.events });
-  const account = createAccountService({ users, passwords, sessions, emailTokens, clock });
+  const account = createAccountService({ users, passwords, sessions, emailTokens, clock, events: ctx.events });
   return { models, users, accessTokens, sessions, emailTokens, auth, account, profiles };
 }
 
