@@ -192,28 +192,29 @@ export function createCreditService(deps: {
     return null;
   }
 
-  /** Expired holds are voided; hold records whose transfer was never written are removed. */
+  /**
+   * Expired holds are voided. Hold records written just before a crash (their transfer never
+   * stored) are removed, and records whose resolution was stored before a crash get its status;
+   * both are looked for among holds recorded between two hours and ten minutes ago.
+   */
   async function sweepHolds(now: Date): Promise<{ expired: number; removed: number }> {
     let expired = 0;
     let removed = 0;
-    const open = await Hold.find({ status: 'open' }).limit(500).lean<HoldDoc[]>();
-    for (const hold of open) {
-      const transfer = await Transfer.findById(hold.transferId).lean<TransferDoc>();
-      if (!transfer) {
-        // A writer may still be between the record and the transfer: only clearly old ones are removed.
-        if (now.getTime() - new Date(hold.createdAt).getTime() > 10 * 60_000) {
-          await Hold.deleteOne({ _id: hold._id, status: 'open' });
-          removed += 1;
-        }
+    const due = await Hold.find({ status: 'open', expiresAt: { $lte: now } }).limit(500).lean<HoldDoc[]>();
+    for (const hold of due) {
+      if ((await resolveHold(hold._id, 'void', 'hold expired', null)) === 'voided') expired += 1;
+    }
+    const recent = await Hold.find({ status: 'open', createdAt: { $gte: new Date(now.getTime() - 2 * 3_600_000), $lte: new Date(now.getTime() - 10 * 60_000) } })
+      .limit(500)
+      .lean<HoldDoc[]>();
+    for (const hold of recent) {
+      if (!(await Transfer.findById(hold.transferId).lean<TransferDoc>())) {
+        await Hold.deleteOne({ _id: hold._id, status: 'open' });
+        removed += 1;
         continue;
       }
       const resolution = await Transfer.findById(resolveId(hold.transferId)).lean<TransferDoc>();
-      if (resolution) {
-        await Hold.updateOne({ _id: hold._id }, { $set: { status: resolution.resolution === 'post' ? 'posted' : 'voided', resolvedAt: resolution.at } });
-      } else if (new Date(hold.expiresAt).getTime() <= now.getTime()) {
-        await resolveHold(hold._id, 'void', 'hold expired', null);
-        expired += 1;
-      }
+      if (resolution) await Hold.updateOne({ _id: hold._id }, { $set: { status: resolution.resolution === 'post' ? 'posted' : 'voided', resolvedAt: resolution.at } });
     }
     return { expired, removed };
   }

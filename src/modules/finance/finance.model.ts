@@ -227,6 +227,7 @@ const holdSchema = new Schema<HoldDoc>(
 );
 holdSchema.index({ status: 1, expiresAt: 1 });
 holdSchema.index({ orderId: 1 });
+holdSchema.index({ status: 1, createdAt: 1 });
 
 const paymentSchema = new Schema<PaymentDoc>(
   {

@@ -143,6 +143,8 @@ export function createLedger(deps: { models: FinanceModels; locks: Locks; clock:
   async function transfer(input: TransferInput, guard?: TransferGuard): Promise<TransferResult> {
     if (!Number.isSafeInteger(input.amount) || input.amount <= 0) throw errors.validation([{ field: 'amount', message: 'amount must be a positive integer' }]);
     if (input.debitAccountId === input.creditAccountId) throw new Error('Ledger: a transfer needs two accounts');
+    // Both resolutions of a pending transfer share one id, so exactly one of post and void is ever stored.
+    if (input.resolve && input.id !== resolveId(input.resolve.pendingId)) throw new Error('Ledger: a resolution must be keyed resolve:<pendingId>');
     return withAccountLocks([input.debitAccountId, input.creditAccountId], async () => {
       let [debit, credit] = await Promise.all([readAccount(input.debitAccountId), readAccount(input.creditAccountId)]);
       if (debit.currency !== input.currency || credit.currency !== input.currency) throw new Error('Ledger: currency mismatch');
@@ -158,6 +160,9 @@ export function createLedger(deps: { models: FinanceModels; locks: Locks; clock:
         if (input.resolve) {
           pending = await Transfer.findById(input.resolve.pendingId).lean<TransferDoc>();
           if (!pending || !pending.pending) throw errors.notFound('Pending transfer');
+          if (pending.debitAccountId !== input.debitAccountId || pending.creditAccountId !== input.creditAccountId || pending.amount !== input.amount) {
+            throw new Error(`Ledger: ${input.id} does not match the pending transfer it resolves`);
+          }
         }
         if (guard) await guard({ debit, credit, pending });
         const doc: TransferDoc = {
