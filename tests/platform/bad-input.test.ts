@@ -71,7 +71,21 @@ describe('every documented input, given bad values', () => {
   beforeAll(async () => {
     app = await startTestServer({
       monitorCommands: true,
-      env: { ...CHAT_TEST_ENV, AUTH_RATE_LIMIT_MAX: '1000000', UPLOAD_RATE_LIMIT_MAX: '1000000' },
+      // Every webhook provider configured, so garbage reaches verification (a provider without a
+      // secret answers 503 PROVIDER_UNAVAILABLE before reading anything, which is not what is tested here).
+      env: {
+        ...CHAT_TEST_ENV,
+        AUTH_RATE_LIMIT_MAX: '1000000',
+        UPLOAD_RATE_LIMIT_MAX: '1000000',
+        STRIPE_WEBHOOK_SECRET: 'whsec_fuzz_secret',
+        RAZORPAY_WEBHOOK_SECRET: 'razorpay-fuzz-secret',
+        PAYU_MERCHANT_KEY: 'fuzzkey',
+        PAYU_MERCHANT_SALT: 'fuzzsalt',
+        TWILIO_AUTH_TOKEN: 'twilio-fuzz-token',
+        LOGISTICS_WEBHOOK_SECRET: 'logistics-fuzz-secret-0123456789',
+        AI_WEBHOOK_SECRET: 'ai-fuzz-secret-0123456789abcdef',
+        PUBLIC_BASE_URL: 'https://api.example.test',
+      },
     });
     // Store writes are attributed to the request (or socket event) whose async context issued them.
     app.ctx.mongo.getClient().on('commandStarted', (event: CommandStartedEvent) => {
