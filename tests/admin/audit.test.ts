@@ -74,7 +74,7 @@ describe('the admin audit trail', () => {
       await app.api.post(`/api/admin/users/${target.id}/suspend`).set('Authorization', bearer(people.admin)).send({ reason: reasons[i] }).expect(200);
     }
     await app.api.patch(`/api/admin/users/${targets[0]?.id}/role`).set('Authorization', bearer(people.super_admin)).send({ role: 'vendor', reason: 'Vendor KYC' }).expect(200);
-  });
+  }, 120_000);
   afterAll(() => app.close());
 
   const get = (path: string, who: TestUser = people.admin) => app.api.get(path).set('Authorization', bearer(who));
@@ -184,5 +184,5 @@ describe('the admin audit trail', () => {
       }
     }
     expect(failures).toEqual([]);
-  }, 120_000);
+  }, 300_000);
 });

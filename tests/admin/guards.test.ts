@@ -16,7 +16,7 @@ describe('every /api/admin route requires admin or super_admin', () => {
   beforeAll(async () => {
     app = await startTestServer();
     people = await usersByRole(app);
-  });
+  }, 120_000);
   afterAll(() => app.close());
 
   const callers: Array<Role | 'anonymous'> = ['anonymous', 'user', 'vendor', 'admin', 'super_admin'];

@@ -10,7 +10,7 @@ describe('admin oversight of finance and notifications, audited', () => {
   beforeAll(async () => {
     app = await startTestServer({ env: { RATE_LIMIT_MAX: '1000000' } });
     people = await usersByRole(app);
-  });
+  }, 120_000);
   afterAll(() => app.close());
 
   const call = (method: 'get' | 'post' | 'put', path: string, body?: object, who: TestUser = people.admin) =>

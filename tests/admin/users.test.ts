@@ -12,7 +12,7 @@ describe('admin: accounts', () => {
   beforeAll(async () => {
     app = await startTestServer({ env: { RATE_LIMIT_MAX: '100000', AUTH_RATE_LIMIT_MAX: '100000' } });
     people = await usersByRole(app);
-  });
+  }, 120_000);
   afterAll(() => app.close());
 
   const as = (who: TestUser) => ({
