@@ -2,13 +2,14 @@ import type { Role } from '../../src/platform/auth-context';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { bearer, type TestUser } from '../helpers/users';
 import { usersByRole } from './helpers';
+import { act, createOffer, cuminOffer, parties } from '../offers/offers-helpers';
 
 describe('admin oversight of finance and notifications, audited', () => {
   let app: TestServer;
   let people: Record<Role, TestUser>;
 
   beforeAll(async () => {
-    app = await startTestServer({ env: { RATE_LIMIT_MAX: '1000000' } });
+    app = await startTestServer({ env: { RATE_LIMIT_MAX: '1000000', CHAT_SEND_RATE_MAX: '100000', CHAT_SYNC_SETTLE_MS: '0' } });
     people = await usersByRole(app);
   }, 120_000);
   afterAll(() => app.close());
@@ -61,5 +62,22 @@ describe('admin oversight of finance and notifications, audited', () => {
     expect((await call('post', '/api/admin/notifications/campaigns', { title: '', body: 'x' })).status).toBe(400);
     expect((await call('post', '/api/admin/notifications/campaigns', { title: 't', body: 'b', segment: { roles: ['king'] } })).status).toBe(400);
     expect((await call('get', '/api/admin/notifications/stats')).status).toBe(200);
+  });
+
+  it('lists offers and orders with filters and cancels an order with a reason (audited)', async () => {
+    const p = await parties(app);
+    const offer = await createOffer(app, p.vendor, cuminOffer(p, { payment: { kind: 'prepaid' } }));
+    const orderId = (await act(app, p.buyer, offer.id, 'accept', { version: 1 }).expect(200)).body.data.orderId as string;
+    const offersListed = await call('get', `/api/admin/offers?buyerId=${p.buyer.id}`);
+    expect(offersListed.status).toBe(200);
+    expect(offersListed.body.data.map((o: { id: string }) => o.id)).toEqual([offer.id]);
+    const orders = await call('get', `/api/admin/orders?vendorId=${p.vendor.id}`);
+    expect(orders.body.data.map((o: { id: string }) => o.id)).toEqual([orderId]);
+    const cancelled = await call('post', `/api/admin/orders/${orderId}/cancel`, { reason: 'Buyer account under review' });
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body.data).toMatchObject({ id: orderId, status: 'cancelled' });
+    expect(await lastAudit('order.cancel')).toMatchObject({ actor: { id: people.admin.id }, target: { type: 'order', id: orderId }, after: { id: orderId, status: 'cancelled' }, reason: 'Buyer account under review' });
+    expect((await call('post', `/api/admin/orders/${orderId}/cancel`, {})).status).toBe(400);
+    expect((await call('get', '/api/admin/orders?buyerId=nope')).status).toBe(400);
   });
 });
