@@ -6,6 +6,10 @@ import { startProviderStub, type ProviderStub } from './provider-stub';
 import { FCM_SEND, TWILIO, TWILIO_MESSAGES, notificationEnv, notificationsOf, stubFcmToken, twilioMessage, waitForDeliveries } from './helpers';
 import type { NotificationsModule } from '../../src/modules/notifications';
 
+
+// Starting a server with its own databases takes seconds on a loaded machine; no assertion depends on time.
+jest.setTimeout(90_000);
+
 describe('notification channels (email through Mailpit, SMS through Twilio, push through FCM)', () => {
   let app: TestServer;
   let stub: ProviderStub;

@@ -4,6 +4,10 @@ import { bearer, createUser, type TestUser } from '../helpers/users';
 import { notificationsOf, waitForDeliveries } from './helpers';
 import type { NotificationsModule } from '../../src/modules/notifications';
 
+
+// Starting a server with its own databases takes seconds on a loaded machine; no assertion depends on time.
+jest.setTimeout(90_000);
+
 describe('notifications inbox (REST and socket)', () => {
   let app: TestServer;
   let module: NotificationsModule;

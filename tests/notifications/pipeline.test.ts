@@ -18,6 +18,10 @@ async function eventually<T>(check: () => Promise<T | null | undefined>, what: s
   }
 }
 
+
+// Starting a server with its own databases takes seconds on a loaded machine; no assertion depends on time.
+jest.setTimeout(90_000);
+
 describe('the notification pipeline on the app clock: quiet hours, bus subscribers, digests', () => {
   let app: TestServer;
   let stub: ProviderStub;
