@@ -18,6 +18,8 @@ export function financeEnv(overrides: Record<string, string | undefined> = {}): 
     PAYU_MERCHANT_KEY: PAYU.key,
     PAYU_MERCHANT_SALT: PAYU.salt,
     PAYU_API_URL: 'https://payu.test',
+    // Concurrency tests queue 100 writers on one account; under a loaded machine that can take longer than the default 30 s.
+    FINANCE_LOCK_WAIT_MS: '120000',
     ...overrides,
   };
 }

@@ -39,7 +39,7 @@ describe('credit holds', () => {
     const after = await line(lineId(buyer.id, w.vendor.id));
     expect(after.available.amount).toBe(0);
     expect(after.held.amount).toBe(1_000_000);
-  });
+  }, 180_000);
 
   test('a hold is idempotent per offer, and a release voids it once', async () => {
     await w.finance.admin.setLimit({ buyerId: w.buyer.id, vendorId: w.vendor.id, currency: 'INR', limit: 500_000, actorId: w.admin.id });

@@ -53,7 +53,7 @@ describe('credit offers through the offers module', () => {
     const refused = offers.find((id) => !accepted.some((a) => a.offerId === id)) as string;
     const still = await w.app.api.get(`/api/offers/${refused}`).set('Authorization', bearer(w.buyer));
     expect(still.body.data).toMatchObject({ status: 'open', orderId: null });
-  }, 120_000);
+  }, 300_000);
 
   test('delivered posts the order\'s hold as a charge, cancelled voids it; a payment for the order pays the line', async () => {
     const first = accepted[0] as { orderId: string };

@@ -155,7 +155,7 @@ describe('payments through Stripe (stripe-mock, the real SDK)', () => {
     expect(rest.status).toBe(201);
     expect(rest.body.data.amount.amount).toBe(1_000);
     expect((await w.app.api.post(`/api/finance/payments/${payment.id}/refunds`).set('Authorization', bearer(w.vendor)).set('Idempotency-Key', key()).send({ amount: 1 })).status).toBe(409);
-  });
+  }, 180_000);
 
   test('refunds: the buyer may not (403), a stranger sees 404, a repeated key returns the first refund', async () => {
     const buyer = await buyerOwing(4_000);
