@@ -37,7 +37,7 @@ describe('offer analytics, checked against a known set of offers', () => {
     await createOffer(app, vendor, body(c2, buyer2, 10, 6_000));
     await createOffer(app, vendor, body(c2, buyer2, 10, 7_000, { expiresAt: new Date(clock().getTime() + HOUR).toISOString() }));
     clock.advance(HOUR + 1_000);
-  });
+  }, 120_000);
   afterAll(() => app.close());
 
   it("gives the vendor's figures: made and received, conversion, median time to accept, average discount, rounds per deal", async () => {

@@ -88,7 +88,7 @@ describe('offers under concurrency', () => {
       const orders = await app.ctx.mongo.collection('offer_orders').countDocuments({ offerId: offer.id });
       expect(orders).toBe(status === 'accepted' ? 1 : 0);
     }
-  });
+  }, 120_000);
 
   describe("with a credit port (a double of finance's CreditHolds)", () => {
     let credit: ReturnType<typeof creditDouble>;

@@ -70,7 +70,7 @@ describe('a negotiation over REST', () => {
     const read = await app.api.get(`/api/offers/${offer.id}`).set('Authorization', bearer(p.vendor)).expect(200);
     expect(read.body.data.rounds).toHaveLength(3);
     expect(read.body.data.status).toBe('accepted');
-  });
+  }, 120_000);
 
   it('answers a retried create with the same Idempotency-Key once, and refuses the key with another body', async () => {
     const body = cuminOffer(p, prepaid);
@@ -227,5 +227,5 @@ describe('a negotiation over REST', () => {
     expect(later.body.data).toEqual([]);
     expect((await app.api.get('/api/offers?cursor=nonsense').set('Authorization', bearer(fresh.buyer))).status).toBe(400);
     expect((await app.api.get('/api/offers?status=pending').set('Authorization', bearer(fresh.buyer))).status).toBe(400);
-  });
+  }, 120_000);
 });

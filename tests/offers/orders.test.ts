@@ -74,7 +74,7 @@ describe('orders', () => {
       expect(read.body.data.version).toBe(2);
       expect(read.body.data.history).toHaveLength(2);
     }
-  });
+  }, 120_000);
 
   it('carrier updates move an order forward only, idempotently and out of order', async () => {
     const orderId = await newOrder();
