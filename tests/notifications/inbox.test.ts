@@ -217,6 +217,21 @@ describe('notifications inbox (REST and socket)', () => {
     expect(res.body.error.details.map((d: { field: string }) => d.field)).toContain(field);
   });
 
+  it('admin delivery stats count by day, channel and category, with reads on in-app', async () => {
+    const now = Date.now();
+    const { rows, truncated } = await module.admin.stats({ from: new Date(now - 86_400_000), to: new Date(now + 60_000) });
+    expect(truncated).toBe(false);
+    const sum = (channel: string, field: 'delivered' | 'read' | 'suppressed' | 'sent') =>
+      rows.filter((r) => r.channel === channel && r.category === 'offers').reduce((total, r) => total + r[field], 0);
+    const stored = await app.ctx.mongo.collection('notifications').countDocuments({ category: 'offers' });
+    const read = await app.ctx.mongo.collection('notifications').countDocuments({ category: 'offers', readAt: { $ne: null } });
+    expect(sum('inApp', 'delivered')).toBe(stored);
+    expect(sum('inApp', 'read')).toBe(read);
+    expect(read).toBeGreaterThan(0);
+    expect(sum('email', 'suppressed')).toBe(stored);
+    expect(sum('email', 'sent')).toBe(0);
+  });
+
   it('requires authentication', async () => {
     await app.api.get('/api/notifications').expect(401);
     await app.api.get('/api/notifications/unread-count').expect(401);
