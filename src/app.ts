@@ -88,6 +88,9 @@ export function createApp(ctx: AppContext, options: AppOptions): Express {
   app.use('/api/docs', swaggerUi.serve, swaggerUi.setup(options.openApiDocument));
 
   // Probes are exempt from the global budget so a busy client cannot get a process marked down.
+  // Provider webhooks are too: a gateway posts from a few IPs in bursts, and a 429 only makes it
+  // retry later for nothing. The inbox bounds each body, verifies with one HMAC before storing
+  // anything, and counts refusals in /metrics (webhook_deliveries_refused_total).
   const globalLimit = createRateLimit({
     name: 'api',
     windowMs: config.rateLimit.windowMs,
@@ -96,7 +99,7 @@ export function createApp(ctx: AppContext, options: AppOptions): Express {
     keyPrefix: config.redis.keyPrefix,
   });
   app.use('/api', (req, res, next) => {
-    if (req.path === '/system/health' || req.path === '/system/ready') return next();
+    if (req.path === '/system/health' || req.path === '/system/ready' || req.path.toLowerCase().startsWith('/webhooks/')) return next();
     return globalLimit(req, res, next);
   });
 

@@ -35,4 +35,14 @@ describe('rate limiting through the shared Redis store', () => {
   it('never limits the liveness and readiness probes', async () => {
     for (let i = 0; i < 5; i += 1) await first.api.get('/api/system/health').expect(200);
   });
+
+  it('never limits provider webhooks (their signature is the gate), while the rest of /api stays limited', async () => {
+    // Unconfigured here, so each is answered 503 PROVIDER_UNAVAILABLE by the inbox itself, never 429.
+    for (let i = 0; i < 5; i += 1) {
+      const res = await first.api.post('/api/webhooks/stripe').set('Content-Type', 'application/json').send('{}');
+      expect(res.status).toBe(503);
+      expect(res.body.error.code).toBe('PROVIDER_UNAVAILABLE');
+    }
+    expect((await first.api.get(PATH)).status).toBe(429);
+  });
 });
