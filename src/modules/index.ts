@@ -118,5 +118,8 @@ export function createModules(base: Omit<ModuleDeps, 'auth'>): AppModule[] {
     finance: finance.admin,
     notifications: notifications.admin,
   });
+  analytics.onHealthChange(({ down, error, buffered }) =>
+    void admin.recordSystemEvent(down ? 'dependency.down' : 'dependency.up', { dependency: 'postgresql', via: 'analytics', error: error?.slice(0, 300) ?? null, buffered }),
+  );
   return [createSystemModule(deps), analytics, authModule, users, uploads, chat, offers, finance, webhooks, notifications, admin];
 }

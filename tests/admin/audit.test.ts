@@ -2,6 +2,7 @@ import { Types } from 'mongoose';
 import type { Role } from '../../src/platform/auth-context';
 import { csvField, csvRecord } from '../../src/modules/admin';
 import { loadOpenApiDocument } from '../../src/platform/openapi';
+import { PermanentJobError } from '../../src/platform/jobs';
 import { listOperations, bodyFields, plausibleValue, setPath, QUERY_MUTATIONS, VALUE_MUTATIONS, PATH_MUTATIONS } from '../helpers/openapi-walk';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { bearer, createUser, type TestUser } from '../helpers/users';
@@ -134,6 +135,18 @@ describe('the admin audit trail', () => {
     expect(failed.status).toBe(200);
     expect(Array.isArray(failed.body.data)).toBe(true);
     expect((await get('/api/admin/system/events?kind=reboot')).status).toBe(400);
+    // A job that fails for good is copied into the system events once, however often the watch runs.
+    const queue = app.ctx.jobs.queue<{ n: number }>('h16-probe', () => {
+      throw new PermanentJobError('the probe always fails');
+    });
+    await queue.enqueue('probe-1', { n: 1 });
+    for (let i = 0; i < 100 && !(await app.ctx.jobs.listFailed({ queue: 'h16-probe' })).length; i += 1) await new Promise((r) => setTimeout(r, 100));
+    const admin = adminModuleOf(app);
+    expect(await admin.watchFailedJobs()).toBe(1);
+    expect(await admin.watchFailedJobs()).toBe(0);
+    const jobEvents = await get('/api/admin/system/events?kind=job.failed');
+    expect(jobEvents.body.data).toEqual([expect.objectContaining({ kind: 'job.failed', details: expect.objectContaining({ queue: 'h16-probe', key: 'probe-1', reason: 'the probe always fails' }) })]);
+    expect((await get('/api/admin/jobs/failed?queue=h16-probe')).body.data).toEqual([expect.objectContaining({ queue: 'h16-probe', key: 'probe-1' })]);
   });
 
   it('serves the analytics reads, and refuses unknown metrics and reversed periods', async () => {

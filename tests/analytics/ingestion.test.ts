@@ -78,5 +78,8 @@ describe('analytics ingestion in the running app', () => {
     const after = await countByName();
     expect(after['user.registered']).toBe((before['user.registered'] ?? 0) + 4);
     expect(analyticsOf(app).writer?.stats()).toMatchObject({ buffered: 0, dropped: 0 });
+    // The outage and the recovery are in the admin's system events.
+    const events = await app.ctx.mongo.collection('admin_system_events').find({ kind: { $in: ['dependency.down', 'dependency.up'] } }).sort({ _id: 1 }).toArray();
+    expect(events.map((e) => [e.kind, e.details.dependency])).toEqual([['dependency.down', 'postgresql'], ['dependency.up', 'postgresql']]);
   });
 });

@@ -72,10 +72,15 @@ const systemEventSchema = new Schema<SystemEventDoc>(
 );
 systemEventSchema.index({ kind: 1, _id: -1 });
 
+/** One per system event that must be recorded once across processes (a failed job's key and failure time). */
+const systemEventClaimSchema = new Schema<{ _id: string; at: Date }>({ _id: { type: String, required: true }, at: { type: Date, required: true } }, { collection: 'admin_system_event_claims', versionKey: false });
+
 export function getAdminModels(mongo: Connection) {
   const audit = (mongo.models.AdminAudit as Model<AuditEntryDoc> | undefined) ?? mongo.model<AuditEntryDoc>('AdminAudit', auditSchema);
   const systemEvents = (mongo.models.AdminSystemEvent as Model<SystemEventDoc> | undefined) ?? mongo.model<SystemEventDoc>('AdminSystemEvent', systemEventSchema);
-  return { audit, systemEvents };
+  const systemEventClaims =
+    (mongo.models.AdminSystemEventClaim as Model<{ _id: string; at: Date }> | undefined) ?? mongo.model<{ _id: string; at: Date }>('AdminSystemEventClaim', systemEventClaimSchema);
+  return { audit, systemEvents, systemEventClaims };
 }
 
 export type AdminModels = ReturnType<typeof getAdminModels>;

@@ -5,7 +5,7 @@ import type { Role } from '../../platform/auth-context';
 import { createLocks } from '../../platform/locks';
 import type { AdminConfig } from './admin.config';
 import { guardService } from './admin.guard';
-import { getAdminModels } from './admin.model';
+import { getAdminModels, type SystemEventKind } from './admin.model';
 import type { CoreAdminPorts, OversightPorts } from './admin.ports';
 import { createAuditTrail } from './audit.service';
 import { createSystemEvents } from './system-events';
@@ -24,6 +24,10 @@ export interface AdminModule extends AppModule {
   /** The services behind the routes; every method refuses (FORBIDDEN) unless its first argument is an admin actor. */
   users: ReturnType<typeof createUsersAdminService>;
   oversight: ReturnType<typeof createOversightService>;
+  /** For the composition root: dependency outages seen elsewhere (analytics' PostgreSQL writes). */
+  recordSystemEvent(kind: SystemEventKind, details?: Record<string, string | number | boolean | null>): Promise<void>;
+  /** Copies failed jobs not yet recorded into the system events (also on a schedule). */
+  watchFailedJobs(): Promise<number>;
 }
 
 export interface AdminDeps extends CoreAdminPorts, OversightPorts {
@@ -48,8 +52,23 @@ export function createAdminModule(deps: AdminDeps): AdminModule {
   const oversight = guardService(
     createOversightService({ ...deps, audit, systemEvents, maxPeriodDays: config.maxPeriodDays, auditExportMaxRows: config.auditExportMaxRows }),
   );
+  async function watchFailedJobs(): Promise<number> {
+    let recorded = 0;
+    for (const job of await deps.jobs.listFailed({ limit: 200 })) {
+      const failedAt = job.failedAt ?? job.createdAt;
+      const details = { queue: job.queue, key: job.key, attempts: job.attemptsMade, reason: job.failedReason.slice(0, 300), failedAt };
+      if (await systemEvents.recordOnce(`job:${job.queue}:${job.key}:${failedAt}`, 'job.failed', details)) recorded += 1;
+    }
+    return recorded;
+  }
+  ctx.jobs.schedule('admin-failed-jobs-watch', { everyMs: config.jobWatchEveryMs }, async () => {
+    await watchFailedJobs();
+  });
+
   return {
     name: 'admin',
+    recordSystemEvent: (kind, details = {}) => systemEvents.record(kind, details),
+    watchFailedJobs,
     http: createAdminRouter({
       users,
       oversight,

@@ -2,6 +2,7 @@ import os from 'node:os';
 import { DEFAULT_PAGE_LIMIT, decodeCursor, encodeCursor, isObjectIdHex } from '../../platform/pagination';
 import type { Logger } from '../../platform/logger';
 import { Types } from 'mongoose';
+import { isDuplicateKey } from '../../platform/mongo';
 import type { AdminModels, SystemEventDoc, SystemEventKind } from './admin.model';
 
 const isCursor = (value: Record<string, unknown>): value is { id: string } => isObjectIdHex(value.id);
@@ -19,6 +20,19 @@ export function createSystemEvents(models: AdminModels, clock: () => Date, logge
       await models.systemEvents.create({ at: clock(), kind, process: PROCESS, details }).catch((err: unknown) =>
         logger.warn('Could not record a system event', { kind, error: err instanceof Error ? err.message : String(err) }),
       );
+    },
+
+    /** Records the event unless one with this key was recorded before (by any process). */
+    async recordOnce(key: string, kind: SystemEventKind, details: SystemEventDoc['details'] = {}): Promise<boolean> {
+      try {
+        await models.systemEventClaims.create({ _id: key, at: clock() });
+      } catch (err) {
+        if (isDuplicateKey(err)) return false;
+        logger.warn('Could not claim a system event', { kind, error: err instanceof Error ? err.message : String(err) });
+        return false;
+      }
+      await this.record(kind, details);
+      return true;
     },
 
     async list(query: { kind?: SystemEventKind; limit?: number; cursor?: string }) {

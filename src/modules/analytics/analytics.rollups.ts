@@ -29,6 +29,13 @@ export function createRollups(pool: Pool) {
     const end = new Date(start.getTime() + DAY_MS);
     const mauStart = new Date(end.getTime() - 30 * DAY_MS);
     const client = await pool.connect();
+    // A connection cut while this client is checked out is reported as an 'error' event on it; with
+    // no listener that would crash the process. The failing query below rejects and is handled.
+    let broken = false;
+    const ignore = () => {
+      broken = true;
+    };
+    client.on('error', ignore);
     try {
       await client.query('BEGIN');
       await client.query("SELECT pg_advisory_xact_lock(hashtext('analytics_rollup:' || $1))", [day]);
@@ -40,7 +47,9 @@ export function createRollups(pool: Pool) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
-      client.release();
+      client.off('error', ignore);
+      // A broken connection is destroyed rather than handed to the next caller.
+      client.release(broken);
     }
   }
 

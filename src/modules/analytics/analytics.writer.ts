@@ -11,6 +11,8 @@ export interface AnalyticsWriterOptions {
   bufferMaxEvents: number;
   retryMaxMs: number;
   registry?: Registry;
+  /** Told when PostgreSQL starts refusing writes (down: true, with the error) and when writes resume. */
+  onHealthChange?: (change: { down: boolean; error: string | null; buffered: number }) => void;
 }
 
 export interface AnalyticsWriterStats {
@@ -112,6 +114,7 @@ export function createAnalyticsWriter(options: AnalyticsWriterOptions): Analytic
         metrics.failures.inc();
         const delay = Math.min(retryMaxMs, flushIntervalMs * 2 ** Math.min(failuresInRow, 16));
         retryAt = Date.now() + delay;
+        if (failuresInRow === 1) options.onHealthChange?.({ down: true, error: err instanceof Error ? err.message : String(err), buffered: buffer.length });
         if (failuresInRow === 1 || failuresInRow % 10 === 0) {
           logger.warn('Analytics could not write to PostgreSQL; events stay buffered', {
             error: err instanceof Error ? err.message : String(err),
@@ -126,7 +129,10 @@ export function createAnalyticsWriter(options: AnalyticsWriterOptions): Analytic
       metrics.buffered.set(buffer.length);
       counts.written += batch.length;
       metrics.written.inc(batch.length);
-      if (failuresInRow > 0) logger.info('Analytics writes to PostgreSQL resumed', { buffered: buffer.length });
+      if (failuresInRow > 0) {
+        logger.info('Analytics writes to PostgreSQL resumed', { buffered: buffer.length });
+        options.onHealthChange?.({ down: false, error: null, buffered: buffer.length });
+      }
       failuresInRow = 0;
       retryAt = 0;
     }

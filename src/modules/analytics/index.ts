@@ -25,6 +25,8 @@ export interface AnalyticsModule extends AppModule {
   subscribe(events: EventBus): () => void;
   /** Writes what is buffered now (tests, benchmarks). */
   flush(): Promise<boolean>;
+  /** Registers a listener for PostgreSQL refusing analytics writes and recovering (the admin's system events). */
+  onHealthChange(listener: (change: { down: boolean; error: string | null; buffered: number }) => void): void;
 }
 
 const ROLLUP_SCHEDULE = 'analytics-rollup';
@@ -38,8 +40,10 @@ export function createAnalyticsModule(deps: { ctx: AppContext; config: Analytics
   const { ctx, config } = deps;
   const pool = ctx.postgres;
   const enabled = config.enabled && pool !== null;
+  const healthListeners: Array<(change: { down: boolean; error: string | null; buffered: number }) => void> = [];
   const writer = enabled && pool
     ? createAnalyticsWriter({
+        onHealthChange: (change) => healthListeners.forEach((listener) => listener(change)),
         pool,
         logger: ctx.logger,
         batchSize: config.batchSize,
@@ -79,6 +83,7 @@ export function createAnalyticsModule(deps: { ctx: AppContext; config: Analytics
       return () => unsubscribers.splice(0).forEach((off) => off());
     },
     flush: () => (writer ? writer.flush() : Promise.resolve(true)),
+    onHealthChange: (listener) => void healthListeners.push(listener),
     start() {
       writer?.start();
       if (!enabled) ctx.logger.warn('Analytics are off (no PostgreSQL or ANALYTICS_ENABLED=false): domain events are not recorded');
