@@ -76,6 +76,32 @@ describe('campaigns (admin service contract)', () => {
     expect((await module.admin.campaign(campaign.id)).stats.read).toBe(1);
   });
 
+  it('a campaign whose job was lost (stored, never enqueued) is found and sent by reconciliation', async () => {
+    const id = new Types.ObjectId();
+    const now = new Date();
+    await app.ctx.mongo.collection('notification_campaigns').insertOne({
+      _id: id,
+      title: 'Buyers week',
+      body: 'b',
+      data: {},
+      segment: { roles: ['user'], countries: [], activeWithinDays: null },
+      scheduledAt: new Date(now.getTime() - 60_000),
+      status: 'scheduled',
+      createdBy: 'admin-1',
+      createdAt: now,
+      finishedAt: null,
+    });
+    expect(await module.releaseDue()).toBeGreaterThan(0);
+    const deadline = Date.now() + 60_000;
+    while ((await app.ctx.mongo.collection('notification_campaigns').findOne({ _id: id }))?.status !== 'sent') {
+      if (Date.now() > deadline) throw new Error('the reconciled campaign was never sent');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const stats = await module.admin.campaign(String(id));
+    expect(stats.stats.targeted).toBe(1);
+    expect(await app.ctx.mongo.collection('notifications').countDocuments({ campaignId: String(id), userId: buyer.id })).toBe(1);
+  });
+
   it('an unknown campaign is 404', async () => {
     await expect(module.admin.campaign(String(new Types.ObjectId()))).rejects.toMatchObject({ status: 404 });
     await expect(module.admin.campaign('nope')).rejects.toMatchObject({ status: 404 });

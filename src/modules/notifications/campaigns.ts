@@ -1,5 +1,5 @@
 import { Types } from 'mongoose';
-import type { JobQueue } from '../../platform/jobs';
+import type { JobQueue, PendingRecord } from '../../platform/jobs';
 import { isDuplicateKey, parseObjectId } from '../../platform/mongo';
 import type { CampaignDoc, NotificationModels } from './notifications.model';
 import type { NotifyService } from './notify.service';
@@ -122,6 +122,23 @@ export function createCampaigns(deps: {
       } else {
         await models.campaigns.updateOne({ _id: campaign._id }, { $set: { status: 'sent', finishedAt: clock() } });
       }
+    },
+
+    /**
+     * Campaigns due but unfinished at `now`, each with its next batch (after the last one
+     * recorded): a lost enqueue, or a process that died between a batch and the next, delays a
+     * campaign instead of stopping it. A batch whose key BullMQ still knows is not run twice.
+     */
+    async findPending(now: Date): Promise<PendingRecord<CampaignBatchJob>[]> {
+      const due = await models.campaigns.find({ status: { $in: ['scheduled', 'sending'] }, scheduledAt: { $lte: now } }).limit(100).lean();
+      const out: PendingRecord<CampaignBatchJob>[] = [];
+      for (const campaign of due) {
+        const campaignId = String(campaign._id);
+        const last = await models.campaignBatches.findOne({ campaignId }).sort({ index: -1 }).lean();
+        const index = last ? last.index + 1 : 0;
+        out.push({ key: `campaign:${campaignId}:${index}`, data: { campaignId, index, afterUserId: last?.lastUserId ?? null } });
+      }
+      return out;
     },
 
     get: async (id: string) => toCampaignView(await find(id)),

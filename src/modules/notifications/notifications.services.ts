@@ -108,6 +108,7 @@ export function createNotificationServices(deps: NotificationServicesDeps) {
 
   ctx.jobs.reconcile(deliverQueue, { everyMs: config.reconcileEveryMs, findPending: (now) => dispatcher.findPending(now) });
   ctx.jobs.reconcile(digestQueue, { everyMs: config.reconcileEveryMs, findPending: (now) => digests.findPending(now) });
+  ctx.jobs.reconcile(campaignQueue, { everyMs: config.reconcileEveryMs, findPending: (now) => campaigns.findPending(now) });
 
   const inbox = createInboxService({ models, io, clock, actionQueue });
 
@@ -118,7 +119,9 @@ export function createNotificationServices(deps: NotificationServicesDeps) {
     for (const record of due) await deliverQueue.enqueue(record.key, record.data);
     const digestsDue = await digests.findPending(now);
     for (const record of digestsDue) await digestQueue.enqueue(record.key, record.data);
-    return due.length + digestsDue.length;
+    const campaignsDue = await campaigns.findPending(now);
+    for (const record of campaignsDue) await campaignQueue.enqueue(record.key, record.data);
+    return due.length + digestsDue.length + campaignsDue.length;
   }
 
   return {
