@@ -9,7 +9,8 @@ import { createChatModule, readChatConfig, type ChatModule, type ConversationAcc
 import { createAnalyticsModule, readAnalyticsConfig } from './analytics';
 import { createAdminModule, readAdminConfig } from './admin';
 import { createNotificationsModule, readNotificationsConfig, subscribeNotifications } from './notifications';
-import { createWebhooksModule, readWebhooksConfig } from './webhooks';
+import { createWebhooksModule, readWebhooksConfig, type WebhooksModule } from './webhooks';
+import { createAiModule } from './ai';
 import { createOffersModule, readOffersConfig, type OffersModule, type OrdersDirectory } from './offers';
 import { createFinanceModule, readFinanceConfig } from './finance';
 
@@ -76,13 +77,34 @@ export function createModules(base: Omit<ModuleDeps, 'auth'>): AppModule[] {
   finance.subscribe(ctx.events);
   const offers = createOffersModule({ ctx, config: config.offers, io, auth: deps.auth, users: users.directory, chat, attachments: uploads, credit: finance.creditHolds });
   offersModule = offers;
+  // AI entry points (/api/ai): access through chat's and uploads' contracts, the task run by the webhook
+  // inbox's AI tasks (forwarded once the inbox exists); its sinks turn an extracted catalogue into a draft offer.
+  let aiTasks: WebhooksModule['aiTasks'] | null = null;
+  const requireAiTasks = () => {
+    if (!aiTasks) throw new Error('The webhook inbox is not composed yet');
+    return aiTasks;
+  };
+  const ai = createAiModule({
+    ctx,
+    requireAuth: deps.auth.requireAuth,
+    tasks: {
+      startTranslation: (...args) => requireAiTasks().startTranslation(...args),
+      startCatalogueExtraction: (...args) => requireAiTasks().startCatalogueExtraction(...args),
+      get: (...args) => requireAiTasks().get(...args),
+    },
+    configured: config.webhooks.ai.providerUrl !== null,
+    messages: chat,
+    uploads,
+  });
   const webhooks = createWebhooksModule({
     ctx,
     config: config.webhooks,
     shipments: offers,
+    aiSinks: ai.sinks,
     // A finished AI task (translation, catalogue extraction) is announced on its requester's devices.
     notifyUser: (userId, event, payload) => void io.to(`user:${userId}`).emit(event, payload),
   });
+  aiTasks = webhooks.aiTasks;
   // Notifications read contact details and preferences through users' directory, write preferences
   // through users' profile service (one record of them), and ask chat who is in a conversation and online.
   const profiles = createAccountServices(ctx.mongo).profiles;
@@ -121,5 +143,5 @@ export function createModules(base: Omit<ModuleDeps, 'auth'>): AppModule[] {
   analytics.onHealthChange(({ down, error, buffered }) =>
     void admin.recordSystemEvent(down ? 'dependency.down' : 'dependency.up', { dependency: 'postgresql', via: 'analytics', error: error?.slice(0, 300) ?? null, buffered }),
   );
-  return [createSystemModule(deps), analytics, authModule, users, uploads, chat, offers, finance, webhooks, notifications, admin];
+  return [createSystemModule(deps), analytics, authModule, users, uploads, chat, offers, finance, webhooks, ai, notifications, admin];
 }

@@ -2,6 +2,7 @@ import type { RequestHandler } from 'express';
 import type { Server as IoServer } from 'socket.io';
 import type { AppContext } from '../../platform/context';
 import type { AppModule } from '../../platform/module';
+import { parseObjectId } from '../../platform/mongo';
 import type { AttachmentsService } from '../uploads';
 import type { UserDirectory } from '../users';
 import { createChatServices } from './chat.services';
@@ -37,9 +38,15 @@ export interface ChatAudience {
   isOnline(userId: string): Promise<boolean>;
 }
 
+/** What the AI module asks of chat before translating a message for someone. */
+export interface MessageAccess {
+  /** The message's conversation and text when `userId` is a current participant there and the message is not deleted; null otherwise (unknown id included). */
+  messageAccess(messageId: string, userId: string): Promise<{ conversationId: string; text: string | null } | null>;
+}
+
 export type { MessageView } from './chat.mappers';
 
-export interface ChatModule extends AppModule, ConversationAccess, OfferMessages, ChatAudience {}
+export interface ChatModule extends AppModule, ConversationAccess, OfferMessages, ChatAudience, MessageAccess {}
 
 export function createChatModule(deps: {
   ctx: AppContext;
@@ -66,5 +73,12 @@ export function createChatModule(deps: {
       chat.messages.send(senderId, conversationId, { clientMessageId: input.clientMessageId, type: 'offer', offer: input.offer }),
     participantIds: (conversationId) => chat.conversations.participantIds(conversationId),
     isOnline: async (userId) => (await chat.presence.lookup([userId]))[userId]?.online ?? false,
+    messageAccess: async (messageId, userId) => {
+      const _id = parseObjectId(messageId);
+      const message = _id ? await chat.models.Message.findById(_id, { conversationId: 1, text: 1, deletedAt: 1 }).lean() : null;
+      if (!message || message.deletedAt) return null;
+      const conversationId = String(message.conversationId);
+      return (await chat.conversations.isParticipant(conversationId, userId)) ? { conversationId, text: message.text ?? null } : null;
+    },
   };
 }

@@ -1,6 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { AppContext } from '../../platform/context';
 import type { AppModule } from '../../platform/module';
+import { parseObjectId } from '../../platform/mongo';
 import { createStorage } from '../../platform/storage';
 import { getUploadModel } from './uploads.model';
 import { createUploadsRouter } from './uploads.routes';
@@ -24,7 +25,13 @@ export interface AttachmentsService {
   attach(uploadIds: string[], ownerId: string, conversationId: string, kind?: UploadKind): Promise<Attachment[]>;
 }
 
-export interface UploadsModule extends AppModule, AttachmentsService {}
+/** What a module that reads a user's own files (the AI module's catalogue extraction) asks of uploads. */
+export interface OwnUploads {
+  /** The upload's kind and type when `ownerId` owns it; null for anyone else's or an unknown id. */
+  ownUpload(uploadId: string, ownerId: string): Promise<{ kind: UploadKind; mimeType: string; fileName: string } | null>;
+}
+
+export interface UploadsModule extends AppModule, AttachmentsService, OwnUploads {}
 
 export function createUploadsModule(deps: {
   ctx: AppContext;
@@ -35,8 +42,9 @@ export function createUploadsModule(deps: {
 }): UploadsModule {
   const { ctx, config, conversations } = deps;
   const storage = createStorage(config, ctx.logger);
+  const uploads = getUploadModel(ctx.mongo);
   const service = createUploadsService({
-    uploads: getUploadModel(ctx.mongo),
+    uploads,
     storage,
     config: config,
     logger: ctx.logger,
@@ -56,5 +64,10 @@ export function createUploadsModule(deps: {
     start: () => storage.init(),
     stop: () => storage.close(),
     attach: service.attach,
+    ownUpload: async (uploadId, ownerId) => {
+      const _id = parseObjectId(uploadId);
+      const doc = _id ? await uploads.findOne({ _id, ownerId }, { kind: 1, mimeType: 1, fileName: 1 }).lean() : null;
+      return doc ? { kind: doc.kind, mimeType: doc.mimeType, fileName: doc.fileName } : null;
+    },
   };
 }
