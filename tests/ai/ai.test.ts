@@ -60,8 +60,9 @@ describe('AI entry points: translate a message, extract a catalogue into a draft
       const completed = nextEvent(socket, 'ai:task_completed', undefined, 15_000);
       const res = await post(bob, '/api/ai/translations', { messageId, targetLanguage: 'hi' });
       expect(res.status).toBe(202);
-      expect(res.body.data).toMatchObject({ task: 'translate_message', status: 'running', requesterId: bob.id, subjectId: messageId, input: { targetLanguage: 'hi' }, output: null });
-      expect(peer.received.at(-1)).toMatchObject({ task: 'translate_message', input: { targetLanguage: 'hi', subjectId: messageId } });
+      expect(res.body.data).toMatchObject({ task: 'translate_message', status: 'running', requesterId: bob.id, subjectId: messageId, input: { targetLanguage: 'hi', text: 'Hello, the rice is ready' }, output: null });
+      // The provider is given the text it translates, not only an id it could not resolve.
+      expect(peer.received.at(-1)).toMatchObject({ task: 'translate_message', input: { targetLanguage: 'hi', subjectId: messageId, text: 'Hello, the rice is ready' } });
       expect(await completed).toMatchObject({ taskId: res.body.data.id, task: 'translate_message', status: 'succeeded', output: { text: '[hi] namaste' } });
       const task = await getTask(bob, res.body.data.id);
       expect(task.status).toBe(200);

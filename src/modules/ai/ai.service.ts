@@ -61,7 +61,7 @@ export function createAiService(deps: AiServiceDeps) {
       const message = await deps.messages.messageAccess(messageId, userId);
       if (!message) throw errors.notFound('Message');
       if (!message.text) throw errors.validation([{ field: 'messageId', message: 'The message has no text to translate' }]);
-      return tasks.startTranslation(userId, messageId, targetLanguage);
+      return tasks.startTranslation(userId, messageId, targetLanguage, message.text);
     },
     async startCatalogueExtraction(userId: string, uploadId: string): Promise<AiTaskView> {
       requireConfigured();

@@ -119,8 +119,12 @@ export function createAiTasksService(deps: {
   };
 
   return {
-    /** Translates a chat message for the requester (chat checks the requester may read it before calling). */
-    startTranslation: (requesterId: string, messageId: string, targetLanguage: string) => start('translate_message', requesterId, messageId, { targetLanguage }),
+    /**
+     * Translates a chat message for the requester. The caller (the AI module) checks through chat's
+     * contract that the requester may read it, and passes its text: the provider gets what it translates.
+     */
+    startTranslation: (requesterId: string, messageId: string, targetLanguage: string, text?: string) =>
+      start('translate_message', requesterId, messageId, text === undefined ? { targetLanguage } : { targetLanguage, text }),
     /** Reads a catalogue out of an uploaded document (uploads/offers check ownership before calling). */
     startCatalogueExtraction: (requesterId: string, uploadId: string) => start('extract_catalogue', requesterId, uploadId, {}),
     /** The requester's own task; NOT_FOUND for anyone else's. */
