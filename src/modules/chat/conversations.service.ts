@@ -195,13 +195,15 @@ export function createConversationsService({ models, store, notifier, users, con
       if (actorId !== userId && member.role !== 'admin') throw chatErrors.notGroupAdmin();
       const now = clock();
       const changeSeq = await store.nextChangeSeq();
+      // Out of the participant list first: it is what reads are checked against, so a crash between
+      // the two writes leaves the user unable to read (and the member row is retried), never the reverse.
+      await Conversation.updateOne({ _id: conversationId }, { $pull: { participantIds: new Types.ObjectId(userId) } });
       const removed = await Member.findOneAndUpdate(
         { _id: memberKey(conversationId, userId), leftAt: null },
         { $set: { leftAt: now, changeSeq, changedAt: now } },
         { new: true },
       ).lean<MemberDoc>();
       if (!removed) throw errors.notFound('Participant');
-      await Conversation.updateOne({ _id: conversationId }, { $pull: { participantIds: new Types.ObjectId(userId) } });
       // The removed user's sockets stop getting typing for this conversation on every process.
       notifier.io.in(userRoom(userId)).socketsLeave(conversationRoom(conversationId));
       await broadcastUpdate(conversation._id, [userId]);
