@@ -5,8 +5,11 @@ import { checkIdAndType, parseJsonObject, pickHeaders, requireHeader, type RawDe
 /**
  * Standard Webhooks (standardwebhooks.com): `webhook-signature` holds space-separated `v1,<base64
  * HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<raw body>">`; secrets are `whsec_<base64 key>`.
- * The `standardwebhooks` package is not a dependency of this project, so the scheme (a dozen lines
- * of HMAC) is written here against the specification and tested with signatures made the same way.
+ * The scheme (a dozen lines of HMAC) is written here rather than taken from the `standardwebhooks`
+ * package because the package checks the timestamp against the real clock with a fixed tolerance,
+ * and the inbox judges staleness on the app's injected clock with a configured one. The package is a
+ * dev dependency: tests/webhooks/standard-webhooks-compat.test.ts signs with it and verifies with
+ * this, and the other way round.
  * Every configured secret verifies, so a provider can rotate without downtime, and a timestamp
  * outside the tolerance is refused, so a captured delivery cannot be replayed later.
  */
