@@ -76,11 +76,17 @@ describe('AI entry points: translate a message, extract a catalogue into a draft
   });
 
   it("extracts the uploader's document into a draft offer: good items normalised to the offers item shape, the rest dropped and counted", async () => {
+    const socket = await openSocket(app.url, alice);
+    const completed = nextEvent<{ output: unknown }>(socket, 'ai:task_completed', (event) => (event as { task?: string }).task === 'extract_catalogue', 15_000);
     const res = await post(alice, '/api/ai/catalogue-extractions', { uploadId: documentId });
     expect(res.status).toBe(202);
     expect(res.body.data).toMatchObject({ task: 'extract_catalogue', status: 'running', subjectId: documentId });
     await until(async () => (await getTask(alice, res.body.data.id)).body.data.status === 'succeeded', 'extraction finished');
     const task = await getTask(alice, res.body.data.id);
+    // The uploader's socket is told the draft offer, the same as the task shows, not the provider's raw items.
+    const announced = (await completed).output;
+    socket.disconnect();
+    expect(announced).toEqual(task.body.data.output);
     expect(task.body.data.output).toEqual({
       draftOffer: {
         currency: 'INR',

@@ -51,6 +51,8 @@ export function createAiService(deps: AiServiceDeps) {
         // Retried by the inbox job after a crash between this insert and the task's record: stored already.
         if (!isDuplicateKey(err)) throw err;
       }
+      // What the uploader is told in ai:task_completed, as GET /api/ai/tasks/:id shows it.
+      return { draftOffer, droppedItems };
     },
   };
 

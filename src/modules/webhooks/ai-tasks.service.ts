@@ -21,9 +21,13 @@ export interface AiTaskView {
 }
 
 /** Where a finished task's result goes: chat shows a translation to its requester; offers turns extracted items into a draft offer. Idempotent per task id. */
+/**
+ * Where a finished task's result goes (the AI module applies them). A sink may return what the
+ * requester is told in `ai:task_completed` instead of the provider's raw output (e.g. a draft offer).
+ */
 export interface AiResultSinks {
-  translate_message?(task: AiTaskView): Promise<void>;
-  extract_catalogue?(task: AiTaskView): Promise<void>;
+  translate_message?(task: AiTaskView): Promise<unknown>;
+  extract_catalogue?(task: AiTaskView): Promise<unknown>;
 }
 
 /** Tells a user about their task (the composition root wires it to the socket room `user:<id>`). */
@@ -102,14 +106,14 @@ export function createAiTasksService(deps: {
           finishedAt: clock(),
         };
         const view = toAiTaskView(finished);
-        if (result.status === 'succeeded') await deps.sinks[doc.task]?.(view);
+        const shaped = result.status === 'succeeded' ? await deps.sinks[doc.task]?.(view) : undefined;
         await tasks.updateOne({ _id: doc._id }, { $set: { status: finished.status, output: finished.output, error: finished.error, finishedAt: finished.finishedAt } });
         deps.notify?.(doc.requesterId, 'ai:task_completed', {
           taskId: view.id,
           task: view.task,
           subjectId: view.subjectId,
           status: view.status,
-          output: view.output,
+          output: shaped === undefined ? view.output : shaped,
           error: view.error,
           at: view.finishedAt,
         });
