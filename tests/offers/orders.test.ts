@@ -82,12 +82,15 @@ describe('orders', () => {
     const update = (status: 'in_transit' | 'out_for_delivery' | 'delivered' | 'exception', at: string) =>
       offers.applyShipmentUpdate({ orderId, status, carrier: 'Delhivery', trackingNumber: 'DL9', at });
     expect(await update('delivered', '2026-11-30T12:00:00.000Z')).toBe('processed');
-    // Arriving late, the earlier in-transit event changes nothing; a repeat changes nothing.
-    expect(await update('in_transit', '2026-11-29T08:00:00.000Z')).toBe('ignored');
+    // Arriving late, the earlier in-transit event joins the timeline but does not move the order back;
+    // a repeat changes nothing; an exception is recorded and moves nothing.
+    expect(await update('in_transit', '2026-11-29T08:00:00.000Z')).toBe('processed');
     expect(await update('delivered', '2026-11-30T12:00:00.000Z')).toBe('ignored');
-    expect(await update('exception', '2026-11-30T13:00:00.000Z')).toBe('ignored');
+    expect(await update('exception', '2026-11-30T13:00:00.000Z')).toBe('processed');
     const read = await app.api.get(`/api/offers/orders/${orderId}`).set('Authorization', bearer(p.vendor)).expect(200);
-    expect(read.body.data).toMatchObject({ status: 'delivered', version: 3, shipment: { carrier: 'Delhivery', trackingNumber: 'DL9', lastStatus: 'delivered' } });
+    expect(read.body.data).toMatchObject({ status: 'delivered', version: 5, shipment: { carrier: 'Delhivery', trackingNumber: 'DL9', lastStatus: 'exception' } });
+    expect(read.body.data.shipment.timeline.map((e: { status: string }) => e.status)).toEqual(['in_transit', 'delivered', 'exception']);
+    expect(read.body.data.history).toHaveLength(3);
     expect(read.body.data.history[2]).toMatchObject({ from: 'confirmed', to: 'delivered', actorId: null, source: 'logistics', at: '2026-11-30T12:00:00.000Z' });
     expect(await offers.applyShipmentUpdate({ orderId: new Types.ObjectId().toHexString(), status: 'in_transit', carrier: 'x', trackingNumber: null, at: '2026-11-30T12:00:00.000Z' })).toBe('ignored');
 

@@ -60,6 +60,28 @@ export interface OfferView {
   updatedAt: string;
 }
 
+/** A carrier event as a party sees it. */
+export interface ShipmentEventView {
+  status: string;
+  carrier: string;
+  trackingNumber: string | null;
+  location: string | null;
+  /** The carrier's time for the event. */
+  at: string;
+  receivedAt: string;
+}
+
+export interface ShipmentView {
+  carrier: string | null;
+  trackingNumber: string | null;
+  /** The carrier status of the latest event by carrier time. */
+  lastStatus: string | null;
+  lastUpdateAt: string | null;
+  lastLocation: string | null;
+  /** Oldest first by carrier time (GET /orders/:id and order steps; lists leave it out). */
+  timeline?: ShipmentEventView[];
+}
+
 export interface OrderView {
   id: string;
   offerId: string;
@@ -74,7 +96,7 @@ export interface OrderView {
   delivery: OfferTerms['delivery'];
   payment: OfferTerms['payment'];
   termsText: string | null;
-  shipment: Shipment;
+  shipment: ShipmentView;
   cancelReason: string | null;
   history: OrderHistoryEntry[];
   createdAt: string;
@@ -150,7 +172,29 @@ export function toOfferView(doc: OfferDoc, now: Date, options: { rounds?: boolea
   };
 }
 
-export function toOrderView(doc: OrderDoc): OrderView {
+function shipmentView(shipment: Shipment, withTimeline: boolean): ShipmentView {
+  return {
+    carrier: shipment.carrier,
+    trackingNumber: shipment.trackingNumber,
+    lastStatus: shipment.lastStatus,
+    lastUpdateAt: shipment.lastUpdateAt,
+    lastLocation: shipment.lastLocation ?? null,
+    ...(withTimeline
+      ? {
+          timeline: (shipment.timeline ?? []).map((event) => ({
+            status: event.status,
+            carrier: event.carrier,
+            trackingNumber: event.trackingNumber,
+            location: event.location,
+            at: event.at,
+            receivedAt: event.receivedAt,
+          })),
+        }
+      : {}),
+  };
+}
+
+export function toOrderView(doc: OrderDoc, options: { timeline?: boolean } = {}): OrderView {
   return {
     id: String(doc._id),
     offerId: doc.offerId,
@@ -165,7 +209,7 @@ export function toOrderView(doc: OrderDoc): OrderView {
     delivery: doc.delivery,
     payment: doc.payment,
     termsText: doc.termsText,
-    shipment: doc.shipment,
+    shipment: shipmentView(doc.shipment, options.timeline !== false),
     cancelReason: doc.cancelReason,
     history: doc.history,
     createdAt: iso(doc.createdAt) ?? new Date(0).toISOString(),

@@ -16,12 +16,33 @@ export interface OrderHistoryEntry {
   at: string;
 }
 
+/** One carrier event as the carrier reported it (stored once per provider event id). */
+export interface ShipmentEvent {
+  /** The provider's id for the event: the timeline's dedupe key. */
+  eventId: string;
+  /** The carrier's own status: created, picked_up, in_transit, out_for_delivery, delivered, failed, returned. */
+  status: string;
+  carrier: string;
+  trackingNumber: string | null;
+  location: string | null;
+  /** The carrier's time for the event (ISO): the timeline is ordered by it, never by arrival. */
+  at: string;
+  receivedAt: string;
+}
+
+/** The summary is derived from the timeline's latest event by carrier time (or the vendor's ship step before any event). */
 export interface Shipment {
   carrier: string | null;
   trackingNumber: string | null;
   lastStatus: string | null;
   lastUpdateAt: string | null;
+  lastLocation?: string | null;
+  /** Oldest first by carrier time; at most SHIPMENT_TIMELINE_MAX (the latest ones). Absent on orders from before timelines. */
+  timeline?: ShipmentEvent[];
 }
+
+/** An order keeps this many carrier events (the latest by carrier time): a document stays small whatever a carrier sends. */
+export const SHIPMENT_TIMELINE_MAX = 100;
 
 export interface OrderDoc {
   _id: Types.ObjectId;

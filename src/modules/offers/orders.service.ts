@@ -6,7 +6,8 @@ import { DEFAULT_PAGE_LIMIT, decodeCursor, encodeCursor, isObjectIdHex } from '.
 import type { GuardedWrites } from './guarded-write';
 import type { OfferAnnouncer } from './offers.notify';
 import type { OfferDoc } from './offers.model';
-import { ORDER_RANK, type OrderDoc, type OrderHistoryEntry, type OrderStatus } from './orders.model';
+import { ORDER_RANK, type OrderDoc, type OrderHistoryEntry, type OrderStatus, type ShipmentEvent } from './orders.model';
+import { withShipmentEvent } from './shipment-timeline';
 import { orderEventPayload, toOrderView, type OrderView } from './offers.mapper';
 import { offersErrors } from './offers.errors';
 
@@ -24,7 +25,13 @@ export interface ShipmentUpdate {
   status: 'in_transit' | 'out_for_delivery' | 'delivered' | 'exception';
   carrier: string;
   trackingNumber: string | null;
+  /** The carrier's time for the event: the timeline is ordered by it. */
   at: string;
+  /** The carrier's own status (created, picked_up, …); the normalised status when absent. */
+  carrierStatus?: string;
+  location?: string | null;
+  /** The provider's event id: a timeline stores each once. Without one, the status and time identify the event. */
+  eventId?: string;
 }
 
 export interface ListOrdersQuery {
@@ -124,7 +131,7 @@ export function createOrdersService(deps: {
     const rows = await Order.find(filter).sort({ _id: -1 }).limit(limit + 1).lean<OrderDoc[]>();
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
-    return { data: page.map(toOrderView), page: { nextCursor: rows.length > limit && last ? encodeCursor({ i: String(last._id) }) : null, limit } };
+    return { data: page.map((doc) => toOrderView(doc, { timeline: false })), page: { nextCursor: rows.length > limit && last ? encodeCursor({ i: String(last._id) }) : null, limit } };
   }
 
   return {
@@ -201,8 +208,11 @@ export function createOrdersService(deps: {
     },
 
     /**
-     * A carrier's callback: in_transit / out_for_delivery → shipped, delivered → delivered. Never
-     * moves an order backwards or out of cancelled/completed, so repeats and late arrivals are 'ignored'.
+     * A carrier's event: stored once in the order's shipment timeline (by event id, in carrier-time
+     * order, the summary from the latest), and in_transit / out_for_delivery → shipped, delivered →
+     * delivered when that is forward. Never moves an order backwards or out of cancelled/completed;
+     * 'ignored' for a repeat, an unknown order, or an event older than all a full timeline keeps.
+     * Runs as one guarded write (the order's lock and a version claim), like every order step.
      */
     async applyShipmentUpdate(update: ShipmentUpdate): Promise<'processed' | 'ignored'> {
       const id = parseObjectId(update.orderId);
@@ -211,23 +221,34 @@ export function createOrdersService(deps: {
       const result = await guarded.run(
         id,
         (current) => {
+          const now = clock();
           const at = new Date(update.at);
-          const stamp = Number.isNaN(at.getTime()) ? clock() : at;
-          if (!target || current.status === 'cancelled' || ORDER_RANK[target] <= ORDER_RANK[current.status]) return null;
+          const stamp = Number.isNaN(at.getTime()) ? now : at;
+          const carrierStatus = update.carrierStatus ?? update.status;
+          const event: ShipmentEvent = {
+            eventId: update.eventId ?? `${carrierStatus}@${stamp.toISOString()}`,
+            status: carrierStatus,
+            carrier: update.carrier,
+            trackingNumber: update.trackingNumber,
+            location: update.location ?? null,
+            at: stamp.toISOString(),
+            receivedAt: now.toISOString(),
+          };
+          const shipment = withShipmentEvent(current.shipment, event);
+          if (!shipment) return null;
+          const moves = target !== null && current.status !== 'cancelled' && ORDER_RANK[target] > ORDER_RANK[current.status];
           return {
-            action: `carrier:${update.status}`,
+            action: moves ? `carrier:${update.status}` : 'carrier:event',
             actorId: null,
-            set: {
-              status: target,
-              shipment: { carrier: update.carrier, trackingNumber: update.trackingNumber ?? current.shipment.trackingNumber, lastStatus: update.status, lastUpdateAt: stamp.toISOString() },
-            },
-            push: { field: 'history', value: entry(current.status, target, null, 'logistics', null, stamp) },
+            set: moves ? { status: target, shipment } : { shipment },
+            ...(moves ? { push: { field: 'history', value: entry(current.status, target, null, 'logistics', null, stamp) } } : {}),
           };
         },
         () => errors.serviceUnavailable('The order is being updated, try again shortly'),
       );
       if (!result?.step) return 'ignored';
-      announced(result.before, result.after, null, null);
+      if (result.after.status !== result.before.status) announced(result.before, result.after, null, null);
+      else announce.order(result.after);
       return 'processed';
     },
   };

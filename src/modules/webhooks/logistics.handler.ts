@@ -15,7 +15,7 @@ const text = (value: unknown, max: number): string | null =>
 
 /**
  * A carrier's Standard Webhooks body: `{ type: "shipment.<status>", timestamp, data: { orderId,
- * carrier, trackingNumber, status, location?, occurredAt } }` (docs/openapi/webhooks.yaml), as the
+ * carrier, trackingNumber, status, location?, occurredAt, eventId? } }` (docs/openapi/webhooks.yaml), as the
  * update the offers module applies, or why it is not one (retrying cannot fix that).
  */
 export function toShipmentUpdate(event: InboxEvent): ShipmentUpdate | string {
@@ -38,7 +38,8 @@ export function toShipmentUpdate(event: InboxEvent): ShipmentUpdate | string {
     at: at.toISOString(),
     carrierStatus: status,
     location: text(data.location, 200),
-    eventId: event.eventId,
+    // The carrier's own event id when it sends one (a carrier may re-send an event under a new delivery id), else the delivery's.
+    eventId: text(data.eventId, 200) ?? event.eventId,
   };
 }
 

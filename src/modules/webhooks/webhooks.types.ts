@@ -104,7 +104,7 @@ export interface ShipmentUpdate {
   /** The carrier's own status: created, picked_up, in_transit, out_for_delivery, delivered, failed, returned. */
   carrierStatus: CarrierStatus;
   location: string | null;
-  /** The delivery's webhook-id, for idempotency. */
+  /** The carrier's event id (`data.eventId`) when sent, else the delivery's webhook-id: the order's timeline stores each once. */
   eventId: string;
 }
 
