@@ -3,7 +3,7 @@ import type { AppContext } from '../platform/context';
 import type { AppModule } from '../platform/module';
 import { createSystemModule } from './system';
 import { createAuthModule, readAuthConfig, type AuthGuards } from './auth';
-import { createAccountServices, createUsersModule } from './users';
+import { createAccountServices, createUsersModule, readUsersConfig } from './users';
 import { createUploadsModule, readUploadsConfig } from './uploads';
 import { createChatModule, readChatConfig, type ChatModule, type ConversationAccess } from './chat';
 import { createAnalyticsModule, readAnalyticsConfig } from './analytics';
@@ -20,6 +20,7 @@ import { createFinanceModule, readFinanceConfig } from './finance';
  */
 export const moduleConfigReaders = {
   auth: readAuthConfig,
+  users: readUsersConfig,
   uploads: readUploadsConfig,
   chat: readChatConfig,
   analytics: readAnalyticsConfig,
@@ -52,7 +53,7 @@ export function createModules(base: Omit<ModuleDeps, 'auth'>): AppModule[] {
   analytics.subscribe(ctx.events);
   const authModule = createAuthModule({ ctx, io, config: config.auth });
   const deps: ModuleDeps = { ...base, auth: { requireAuth: authModule.requireAuth, requireRole: authModule.requireRole } };
-  const users = createUsersModule(deps);
+  const users = createUsersModule({ ...deps, config: config.users });
   // Chat and uploads use each other's contracts: chat attaches files through uploads' AttachmentsService,
   // uploads asks chat's ConversationAccess who may see a shared file. Uploads is built first against a
   // ConversationAccess that forwards to chat once chat exists (it is asked only while serving requests,

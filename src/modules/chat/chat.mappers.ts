@@ -1,3 +1,4 @@
+import type { ProfileSummary } from '../users';
 import type { ConversationDoc, MemberDoc, MessageDoc } from './chat.model';
 
 export interface MessageView {
@@ -106,18 +107,44 @@ export function toConversationView(conversation: ConversationDoc, members: Membe
 
 export type ConversationView = ReturnType<typeof toConversationView>;
 
+/** How many other participants of one conversation the list shows with a profile (a list row shows a few faces at most). */
+export const LIST_PROFILES_PER_CONVERSATION = 5;
+
+/** The other participants whose profiles a list row shows: all of a direct chat's, the first few of a group's. */
+export function listedProfileIds(conversation: ConversationDoc, viewerId: string): string[] {
+  return conversation.participantIds
+    .map(String)
+    .filter((id) => id !== viewerId)
+    .slice(0, LIST_PROFILES_PER_CONVERSATION);
+}
+
+/** A participant in a list row: the caller with their positions, the others by id with their profile summary. */
+export type ListParticipant = ParticipantView | { userId: string; profile?: Omit<ProfileSummary, 'id'> | null };
+
 /**
- * A conversation in the caller's list, from the conversation and the caller's own member row
- * only (the list reads nothing per conversation): the caller appears with their positions, the
- * others by id. The unread count is the same as the full view's: lastSeq − the caller's lastReadSeq.
+ * A conversation in the caller's list, from the conversation, the caller's own member row and the
+ * profile summaries (served from users' cache): the caller appears with their positions, the
+ * others by id, the first LIST_PROFILES_PER_CONVERSATION of them with `profile` (null when the
+ * account is gone). The unread count is the same as the full view's: lastSeq − the caller's lastReadSeq.
  */
-export function toConversationListItem(conversation: ConversationDoc, mine: MemberDoc | undefined, viewerId: string): ConversationListItem {
+export function toConversationListItem(
+  conversation: ConversationDoc,
+  mine: MemberDoc | undefined,
+  viewerId: string,
+  profiles: Map<string, ProfileSummary> = new Map(),
+): ConversationListItem {
   const full = toConversationView(conversation, mine ? [mine] : [], viewerId);
-  const participants = conversation.participantIds.map(String).map((userId): ParticipantView | { userId: string } => {
+  const shown = new Set(listedProfileIds(conversation, viewerId));
+  const participants = conversation.participantIds.map(String).map((userId): ListParticipant => {
     const own = userId === viewerId ? full.participants[0] : undefined;
-    return own ?? { userId };
+    if (own) return own;
+    if (!shown.has(userId)) return { userId };
+    const summary = profiles.get(userId);
+    if (!summary) return { userId, profile: null };
+    const { id: _id, ...profile } = summary;
+    return { userId, profile };
   });
   return { ...full, participants };
 }
 
-export type ConversationListItem = Omit<ConversationView, 'participants'> & { participants: (ParticipantView | { userId: string })[] };
+export type ConversationListItem = Omit<ConversationView, 'participants'> & { participants: ListParticipant[] };

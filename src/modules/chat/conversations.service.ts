@@ -5,7 +5,7 @@ import { conversationRoom, userRoom } from '../../platform/auth-context';
 import { errors } from '../../platform/errors';
 import { memberKey, type ChatModels, type ConversationDoc, type MemberDoc, type MemberRole } from './chat.model';
 import { chatErrors } from './chat.errors';
-import { toConversationListItem, toConversationView, type ConversationView } from './chat.mappers';
+import { listedProfileIds, toConversationListItem, toConversationView, type ConversationView } from './chat.mappers';
 import type { PresenceState } from './presence';
 import { DEFAULT_PAGE_LIMIT, decodeCursor, encodeCursor, isNonNegativeInt, isObjectIdHex } from '../../platform/pagination';
 import { isDuplicateKey } from '../../platform/mongo';
@@ -124,8 +124,10 @@ export function createConversationsService({ models, store, notifier, users, con
     /**
      * GET /conversations: two store round trips, at once, both equality lookups the local store
      * serves from an index: the page of the caller's conversations by last activity, and the
-     * caller's own member rows (unread counts and mute). Other participants appear by id only;
-     * their roles and read positions are on GET /conversations/:id.
+     * caller's own member rows (unread counts and mute). Other participants appear by id, the
+     * first few of each with their profile summary from users' in-process cache (no round trip in
+     * the steady state; one read by `_id` per person not cached yet); their roles and read
+     * positions are on GET /conversations/:id.
      */
     async list(userId: string, options: { limit?: number; cursor?: string }) {
       const limit = options.limit ?? DEFAULT_PAGE_LIMIT;
@@ -144,7 +146,8 @@ export function createConversationsService({ models, store, notifier, users, con
       ]);
       const page = rows.slice(0, limit);
       const byConversation = new Map(mine.map((m) => [String(m.conversationId), m]));
-      const data = page.map((c) => toConversationListItem(c, byConversation.get(String(c._id)), userId));
+      const profiles = await users.summaries(page.flatMap((c) => listedProfileIds(c, userId)));
+      const data = page.map((c) => toConversationListItem(c, byConversation.get(String(c._id)), userId, profiles));
       const last = page[page.length - 1];
       const nextCursor = rows.length > limit && last ? encodeCursor({ t: new Date(last.lastActivityAt).getTime(), id: String(last._id) }) : null;
       return { data, page: { nextCursor, limit } };

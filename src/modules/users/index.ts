@@ -2,12 +2,16 @@ import type { RequestHandler } from 'express';
 import type { Connection } from 'mongoose';
 import type { AppContext } from '../../platform/context';
 import type { AppModule } from '../../platform/module';
+import { parseObjectId } from '../../platform/mongo';
 import { getFollowModel, getUserModel } from './user.model';
 import { createUserAccounts, type UserAccounts } from './accounts.service';
 import { createFollowService, createProfileService, createUserDirectory, type ProfileService, type UserDirectory } from './users.service';
 import { createUsersRouter } from './users.routes';
 import { createUserWrites, userLocks } from './user-writes';
 import { createUserAdminDirectory, type UserAdminDirectory } from './users.admin';
+import { createProfileSummaryCache, profileChanges, type ProfileSummaryCache } from './profile-summaries';
+import { createLocalProfileChannel, createRedisProfileChannel, profileChannelName } from './profile-channel';
+import type { UsersConfig } from './users.config';
 
 // The users module's contract. Other modules import only from here (a lint rule enforces it).
 //
@@ -21,6 +25,8 @@ export { toMe, toPublicProfile, type MeView, type PublicProfileView } from './us
 export type { ProfileService, ProfilePatch, PreferencesPatch, UserDirectory, NotificationProfile, UserSegment } from './users.service';
 export { updateMeSchema, updatePreferencesSchema } from './users.schemas';
 export type { UserAdminDirectory, UserSearchQuery } from './users.admin';
+export type { ProfileSummary } from './profile-summaries';
+export { readUsersConfig, type UsersConfig } from './users.config';
 
 /**
  * Users' services for the module that serves the account (auth, also on the bare connection of
@@ -29,7 +35,7 @@ export type { UserAdminDirectory, UserSearchQuery } from './users.admin';
  */
 export function createAccountServices(mongo: Connection): { accounts: UserAccounts; profiles: ProfileService } {
   const users = getUserModel(mongo);
-  const writes = createUserWrites(users, getFollowModel(mongo), userLocks(mongo));
+  const writes = createUserWrites(users, getFollowModel(mongo), userLocks(mongo), profileChanges(mongo));
   return { accounts: createUserAccounts(users, writes), profiles: createProfileService({ users, writes }) };
 }
 
@@ -38,21 +44,50 @@ export interface UsersModule extends AppModule {
   directory: UserDirectory;
   /** Recomputes a user's follower and following counts from the follow edges (repair after a crash or by hand). */
   repairCounts(userId: string): Promise<{ followersCount: number; followingCount: number } | null>;
+  /**
+   * Checks every user's counts against the edges in `_id` order (after `afterId` when resuming),
+   * repairing those that differ under the user's lock; for an admin route or job. `lastId` is
+   * where a stopped run resumes.
+   */
+  repairAllCounts(options?: { batchSize?: number; afterId?: string | null }): Promise<{ checked: number; repaired: number; lastId: string | null }>;
   /** For the admin module (which checks the caller's role): search, view, counts by role and status. */
   admin: UserAdminDirectory;
+  /** The profile summary cache (hit and miss counts, for tests and diagnostics). */
+  profileSummaries: ProfileSummaryCache;
 }
 
 /** Public profiles and follows under /api/users; the caller's own profile is served by /api/auth/me. */
-export function createUsersModule(deps: { ctx: AppContext; auth: { requireAuth: RequestHandler } }): UsersModule {
-  const users = getUserModel(deps.ctx.mongo);
-  const followModel = getFollowModel(deps.ctx.mongo);
-  const writes = createUserWrites(users, followModel, userLocks(deps.ctx.mongo));
+export function createUsersModule(deps: { ctx: AppContext; config: UsersConfig; auth: { requireAuth: RequestHandler } }): UsersModule {
+  const { ctx, config } = deps;
+  const users = getUserModel(ctx.mongo);
+  const followModel = getFollowModel(ctx.mongo);
+  const changes = profileChanges(ctx.mongo);
+  const writes = createUserWrites(users, followModel, userLocks(ctx.mongo), changes);
   const follows = createFollowService({ users, follows: followModel, writes });
+  const channel = ctx.redis
+    ? createRedisProfileChannel({ redis: ctx.redis, channel: profileChannelName(ctx.config.redis.keyPrefix), logger: ctx.logger })
+    : createLocalProfileChannel();
+  const profileSummaries = createProfileSummaryCache({
+    users,
+    channel,
+    maxEntries: config.profileCacheMaxEntries,
+    ttlMs: config.profileCacheTtlSeconds * 1000,
+  });
+  // Every user write on this connection (auth's account services included) publishes here.
+  changes.listen((userIds) => channel.publish(userIds));
   return {
     name: 'users',
     http: createUsersRouter(follows, deps.auth.requireAuth),
-    directory: createUserDirectory(users),
+    directory: createUserDirectory(users, profileSummaries),
     repairCounts: (userId) => follows.repairCounts(userId),
+    repairAllCounts: (options = {}) => {
+      const afterId = options.afterId ? parseObjectId(options.afterId) : null;
+      if (options.afterId && !afterId) return Promise.resolve({ checked: 0, repaired: 0, lastId: null });
+      return writes.repairAllCounts({ batchSize: options.batchSize, afterId });
+    },
     admin: createUserAdminDirectory(users),
+    profileSummaries,
+    start: () => channel.start(),
+    stop: () => channel.close(),
   };
 }

@@ -5,6 +5,7 @@ import { DEFAULT_PAGE_LIMIT, decodeCursor, encodeCursor, isObjectIdHex } from '.
 import type { FollowDoc, Preferences, UserDoc, BusinessProfile } from './user.model';
 import { toMe, toPublicProfile, type MeView, type PublicProfileView } from './users.mapper';
 import type { UserWrites } from './user-writes';
+import type { ProfileSummary, ProfileSummaryCache } from './profile-summaries';
 
 export interface ProfilePatch {
   name?: string;
@@ -178,6 +179,12 @@ export interface UserDirectory {
   notificationProfile(userId: string): Promise<NotificationProfile | null>;
   /** Ids of active accounts in a segment, in id order after `afterId`, at most `limit` (campaign batches). */
   listIds(segment: UserSegment, afterId: string | null, limit: number): Promise<string[]>;
+  /**
+   * Display summaries (name, company, avatar) of many people at once, for lists: from a bounded
+   * in-process cache invalidated on every process when a profile changes, so the steady state
+   * reads nothing. Ids of no (or a deleted) account are absent from the answer.
+   */
+  summaries(userIds: string[]): Promise<Map<string, ProfileSummary>>;
 }
 
 export interface NotificationProfile {
@@ -202,8 +209,10 @@ export interface UserSegment {
   activeSince?: Date | null;
 }
 
-export function createUserDirectory(users: Model<UserDoc>): UserDirectory {
+export function createUserDirectory(users: Model<UserDoc>, profileSummaries: ProfileSummaryCache): UserDirectory {
   return {
+    summaries: (userIds) => profileSummaries.summaries(userIds),
+
     async allExist(userIds) {
       const unique = [...new Set(userIds)];
       const ids = unique.map(parseObjectId);
