@@ -5,7 +5,9 @@ import type { FinanceConfig } from './finance.config';
 import { financeErrors } from './finance.errors';
 import { lineBalances, type CreditNotifier } from './finance.events';
 import { accountIds, type AccountDoc, type FinanceModels, type HoldDoc, type TransferDoc } from './finance.model';
+import { deliveryDeadline, holdExpiresAt } from './hold-expiry';
 import { resolveId, type Ledger } from './ledger';
+import type { OrdersDirectory } from '../offers';
 import { ageDebts } from './risk';
 
 const DAY_MS = 86_400_000;
@@ -27,6 +29,8 @@ export function createCreditService(deps: {
   clock: () => Date;
   logger: Logger;
   notify: CreditNotifier;
+  /** Offers' contract: an order's delivery terms set its hold's expiry. Without it, holds expire from placement. */
+  orders?: Pick<OrdersDirectory, 'getOrder'>;
 }) {
   const { Account, Hold, Transfer } = deps.models;
 
@@ -132,7 +136,9 @@ export function createCreditService(deps: {
           status: 'open',
           orderId: null,
           reason: null,
-          expiresAt: new Date(now.getTime() + deps.config.holdExpiryDays * DAY_MS),
+          deadlineAt: null,
+          // Until the order is known (its order.created job), the hold expires from placement.
+          expiresAt: holdExpiresAt({ deadlineAt: null, placedAt: now, graceDays: deps.config.holdGraceDays }),
           createdAt: now,
           resolvedAt: null,
         };
@@ -188,8 +194,28 @@ export function createCreditService(deps: {
   async function onOrderStatus(input: { orderId: string; offerId: string; status: string; actorId: string | null }) {
     if (input.status === 'delivered' || input.status === 'completed') return resolveHold(input.offerId, 'post', 'order delivered', input.actorId, input.orderId);
     if (input.status === 'cancelled') return resolveHold(input.offerId, 'void', 'order cancelled', input.actorId, input.orderId);
-    await Hold.updateOne({ _id: input.offerId, orderId: null }, { $set: { orderId: input.orderId } });
+    await attachOrder(input.offerId, input.orderId);
     return null;
+  }
+
+  /**
+   * The order's delivery deadline becomes the hold's expiry (+ the grace days), read through offers'
+   * contract. Not isolated against a concurrent resolution on FerretDB, and it need not be: the
+   * ledger's `resolve:<holdId>` transfer is the truth, and a sweep that later finds such a hold
+   * "open" gets the stored resolution back from the ledger and records it (resolveHold).
+   */
+  async function attachOrder(offerId: string, orderId: string) {
+    const found = await Hold.findById(offerId).lean<HoldDoc>();
+    if (!found || found.status !== 'open') return;
+    if (found.orderId === orderId && found.deadlineAt) return;
+    const order = deps.orders ? await deps.orders.getOrder(orderId).catch(() => null) : null;
+    const deadlineAt = order && order.offerId === offerId ? deliveryDeadline(order.delivery, new Date(order.createdAt)) : null;
+    const set: Partial<HoldDoc> = { orderId };
+    if (deadlineAt) {
+      set.deadlineAt = deadlineAt;
+      set.expiresAt = holdExpiresAt({ deadlineAt, placedAt: found.createdAt, graceDays: deps.config.holdGraceDays });
+    }
+    await Hold.updateOne({ _id: offerId, status: 'open' }, { $set: set });
   }
 
   /**

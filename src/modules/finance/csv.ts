@@ -1,15 +1,22 @@
+import { stringify } from 'csv-stringify/sync';
+
+/** Text a spreadsheet would run as a formula (OWASP CSV injection): =, +, -, @, tab or CR first. */
+const FORMULA_LEAD = /^[=+\-@\t\r]/;
+
 /**
- * RFC 4180 CSV: every field quoted, quotes doubled, CRLF line ends. Text that a spreadsheet would
- * run as a formula (=, +, -, @, tab, CR first) is prefixed with an apostrophe (OWASP CSV injection).
- * Numbers are written as they are. No CSV library is installed in this project (see the report);
- * this is the one place rows become text.
+ * RFC 4180 CSV through csv-stringify: every field quoted (empty ones too), quotes doubled, CRLF
+ * record ends. Text that a spreadsheet would run as a formula is prefixed with an apostrophe
+ * (OWASP); numbers and booleans are written as they are (`true`, not csv-stringify's `1`).
  */
 export function toCsv(header: string[], rows: Array<Array<string | number | boolean | null>>): string {
-  const cell = (value: string | number | boolean | null): string => {
-    if (value === null) return '""';
-    if (typeof value === 'number' || typeof value === 'boolean') return `"${String(value)}"`;
-    const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-    return `"${safe.replace(/"/g, '""')}"`;
-  };
-  return [header, ...rows].map((row) => row.map(cell).join(',')).join('\r\n') + '\r\n';
+  return stringify([header, ...rows], {
+    quoted: true,
+    quoted_empty: true,
+    record_delimiter: 'windows',
+    cast: {
+      string: (value) => (FORMULA_LEAD.test(value) ? `'${value}` : value),
+      boolean: (value) => String(value),
+      number: (value) => String(value),
+    },
+  });
 }

@@ -6,8 +6,12 @@ export interface FinanceConfig {
   stripe: { secretKey: string | null; apiUrl: string | null };
   razorpay: { keyId: string | null; keySecret: string | null; apiUrl: string | null };
   payu: { merchantKey: string | null; merchantSalt: string | null; apiUrl: string; paymentUrl: string; returnUrl: string };
-  /** An open hold not posted or voided by then is voided by the sweep (the order's deadline). */
-  holdExpiryDays: number;
+  /**
+   * An open hold expires this many days after its order's delivery deadline (the order's
+   * `delivery.date`, or acceptance + `leadTimeDays`), and is then voided by the sweep. A hold whose
+   * order is not known (yet) expires this many days after it was placed.
+   */
+  holdGraceDays: number;
   /** New holds are refused on a line whose oldest unpaid charge is this many days past due. */
   overdueFreezeDays: number;
   /** How long a writer waits for an account's lock before 503 (hot accounts queue behind it). */
@@ -38,7 +42,7 @@ export function readFinanceConfig(read: EnvReader, platform?: PlatformConfig): F
       // Where PayU sends the payer's browser back; the outcome itself comes from the webhook.
       returnUrl: read.url('PAYU_RETURN_URL', ['http:', 'https:'], false) ?? `${platform?.mail.appUrl ?? 'http://localhost:3000'}/payments/return`,
     },
-    holdExpiryDays: read.int('FINANCE_HOLD_EXPIRY_DAYS', 30, 1, 365),
+    holdGraceDays: read.int('FINANCE_HOLD_GRACE_DAYS', 7, 1, 365),
     overdueFreezeDays: read.int('FINANCE_OVERDUE_FREEZE_DAYS', 30, 0, 3_650),
     lockWaitMs: read.int('FINANCE_LOCK_WAIT_MS', 30_000, 100, 600_000),
     lockLeaseMs: read.int('FINANCE_LOCK_LEASE_MS', 3_000, 100, 60_000),

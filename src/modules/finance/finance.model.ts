@@ -74,6 +74,9 @@ export interface HoldDoc {
   status: 'open' | 'posted' | 'voided';
   orderId: string | null;
   reason: string | null;
+  /** The order's delivery deadline, once its order is known (null before, or when its terms name none). */
+  deadlineAt: Date | null;
+  /** deadlineAt + FINANCE_HOLD_GRACE_DAYS; before the order is known, placement + the grace days. */
   expiresAt: Date;
   createdAt: Date;
   resolvedAt: Date | null;
@@ -219,6 +222,7 @@ const holdSchema = new Schema<HoldDoc>(
     status: { type: String, default: 'open' },
     orderId: str,
     reason: str,
+    deadlineAt: { type: Date, default: null },
     expiresAt: Date,
     createdAt: Date,
     resolvedAt: { type: Date, default: null },

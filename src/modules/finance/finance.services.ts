@@ -28,7 +28,7 @@ export function createFinanceServices(deps: FinanceServicesDeps) {
   const locks = createLocks(ctx.mongo);
   const ledger = createLedger({ models, locks, clock: ctx.clock, logger: ctx.logger, lockWaitMs: config.lockWaitMs, lockLeaseMs: config.lockLeaseMs, faults: deps.faults });
   const notify = createCreditNotifier({ events: ctx.events, io: deps.io, clock: ctx.clock });
-  const credit = createCreditService({ models, ledger, config, clock: ctx.clock, logger: ctx.logger, notify });
+  const credit = createCreditService({ models, ledger, config, clock: ctx.clock, logger: ctx.logger, notify, orders: deps.orders });
   const reconciler = createReconciler({ models, registry: ctx.metrics.registry, logger: ctx.logger, clock: ctx.clock });
   const providers = createProviders(config);
   const payments = createPaymentsService({ models, ledger, locks, providers, config, clock: ctx.clock, logger: ctx.logger, events: ctx.events, notify, orders: deps.orders });
