@@ -17,7 +17,7 @@ describe('analytics ingestion in the running app', () => {
     proxy = await startTcpProxy({ host: base.hostname, port: Number(base.port) });
     base.pathname = `/${names.postgresDb}`;
     // The app reaches PostgreSQL only through the proxy, so the test can take it away from this app alone.
-    app = await startTestServer({ names, ownsDatabases: true, env: { POSTGRES_URL: viaProxy(base.toString(), proxy), ANALYTICS_FLUSH_INTERVAL_MS: '50', ANALYTICS_RETRY_MAX_MS: '200' } });
+    app = await startTestServer({ names, ownsDatabases: true, env: { POSTGRES_URL: viaProxy(base.toString(), proxy), ANALYTICS_FLUSH_INTERVAL_MS: '50', ANALYTICS_RETRY_MAX_MS: '200', ANALYTICS_BATCH_SIZE: '10', ANALYTICS_BUFFER_MAX_EVENTS: '10', ANALYTICS_SPILL_MAX_EVENTS: '20' } });
     direct = new Pool({ connectionString: base.toString(), max: 2 });
   });
   afterAll(async () => {
@@ -59,27 +59,62 @@ describe('analytics ingestion in the running app', () => {
     }
   });
 
-  it('while PostgreSQL is unreachable every request succeeds, and the events arrive once it returns', async () => {
+  it('while PostgreSQL is unreachable every request succeeds, and the events (more than memory holds) arrive once it returns', async () => {
     const before = await countByName();
+    const writtenBefore = analyticsOf(app).writer?.stats().written ?? 0;
     proxy.down();
     const results: number[] = [];
     const users: TestUser[] = [];
-    for (let i = 0; i < 4; i += 1) {
+    for (let i = 0; i < 6; i += 1) {
       const user = await createUser(app);
       users.push(user);
       results.push((await app.api.get('/api/auth/me').set('Authorization', bearer(user))).status);
     }
-    expect(results).toEqual([200, 200, 200, 200]);
+    expect(results).toEqual(Array.from({ length: 6 }, () => 200));
     await app.ctx.events.drain();
     expect(await analyticsOf(app).flush()).toBe(false);
-    expect(analyticsOf(app).writer?.stats().buffered).toBeGreaterThanOrEqual(4);
+    // Memory holds 10; the rest wait in the Redis spill.
+    const stats = analyticsOf(app).writer?.stats();
+    expect(stats?.buffered).toBe(10);
+    expect(stats?.spillLength).toBeGreaterThanOrEqual(6 * 2 - 10);
+    expect(await app.ctx.redis?.llen(`${app.names.redisPrefix}analytics:spill`)).toBe(stats?.spillLength);
     proxy.up();
     expect(await analyticsOf(app).flush()).toBe(true);
     const after = await countByName();
-    expect(after['user.registered']).toBe((before['user.registered'] ?? 0) + 4);
-    expect(analyticsOf(app).writer?.stats()).toMatchObject({ buffered: 0, dropped: 0 });
+    expect(after['user.registered']).toBe((before['user.registered'] ?? 0) + 6);
+    const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+    expect(total(after) - total(before)).toBe((analyticsOf(app).writer?.stats().written ?? 0) - writtenBefore);
+    expect(analyticsOf(app).writer?.stats()).toMatchObject({ buffered: 0, dropped: 0, spillLength: 0 });
     // The outage and the recovery are in the admin's system events.
     const events = await app.ctx.mongo.collection('admin_system_events').find({ kind: { $in: ['dependency.down', 'dependency.up'] } }).sort({ _id: 1 }).toArray();
     expect(events.map((e) => [e.kind, e.details.dependency])).toEqual([['dependency.down', 'postgresql'], ['dependency.up', 'postgresql']]);
   });
+
+  it('beyond memory and the spill bound, requests still all succeed and the drops are counted in /metrics', async () => {
+    const writer = analyticsOf(app).writer;
+    const before = writer?.stats() ?? { written: 0, dropped: 0 };
+    const eventsBefore = Object.values(await countByName()).reduce((a, b) => a + b, 0);
+    proxy.down();
+    const results: number[] = [];
+    for (let i = 0; i < 15; i += 1) {
+      const user = await createUser(app);
+      results.push((await app.api.get('/api/auth/me').set('Authorization', bearer(user))).status);
+    }
+    expect(results.every((status) => status === 200)).toBe(true);
+    await app.ctx.events.drain();
+    expect(await analyticsOf(app).flush()).toBe(false);
+    const during = writer?.stats();
+    expect(during?.spillLength).toBe(20);
+    expect(during?.dropped).toBeGreaterThan(before.dropped);
+    const metrics = await app.api.get('/metrics');
+    const dropped = Number(/analytics_events_dropped_total\{reason="spill_full"\} (\d+)/.exec(metrics.text)?.[1]);
+    expect(dropped).toBe((during?.dropped ?? 0) - before.dropped);
+    proxy.up();
+    expect(await analyticsOf(app).flush()).toBe(true);
+    const after = writer?.stats();
+    // Every event recorded meanwhile was either stored (memory's 10 and the spill's 20) or counted as dropped.
+    const stored = Object.values(await countByName()).reduce((a, b) => a + b, 0) - eventsBefore;
+    expect(stored).toBe((after?.written ?? 0) - before.written);
+    expect(stored).toBe(30);
+  }, 90_000);
 });

@@ -8,6 +8,10 @@ import { ANALYTICS_EVENTS, toAnalyticsRow } from '../../src/modules/analytics';
 import { createAnalyticsWriter } from '../../src/modules/analytics/analytics.writer';
 import { freshAnalyticsDb, silentLogger } from './pg';
 import { startTcpProxy, viaProxy, type TcpProxy } from './tcp-proxy';
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { connectRedis, createRedis } from '../../src/platform/redis';
+import { createRedisSpill } from '../../src/modules/analytics/analytics.spill';
 
 const at = '2026-11-20T10:00:00.000Z';
 const money = { amount: 125_000, currency: 'INR' };
@@ -158,6 +162,102 @@ describe('the analytics writer', () => {
       await writer.close(200);
       expect(writer.stats().dropped).toBe(6);
       expect(await registry.metrics()).toMatch(/analytics_events_dropped_total\{reason="shutdown"\} 1/);
+    });
+
+    describe('with the Redis spill beyond memory', () => {
+      let redis: Redis;
+      let key: string;
+      beforeAll(async () => {
+        redis = createRedis(process.env.REDIS_URL as string, silentLogger, 'analytics-spill-test');
+        await connectRedis(redis);
+      });
+      afterAll(async () => {
+        await redis.quit();
+      });
+      beforeEach(() => {
+        key = `t:${randomBytes(5).toString('hex')}:analytics:spill`;
+      });
+      afterEach(async () => {
+        await redis.del(key);
+      });
+      const spillOf = (maxEvents: number) => createRedisSpill({ redis, key, maxEvents });
+      const rowsFor = (prefix: string, n: number) =>
+        Array.from({ length: n }, (_, i) => toAnalyticsRow('message.sent', { ...SAMPLES['message.sent'], messageId: `${prefix}-${i}` }, at));
+
+      it('holds more events than memory in Redis, in order, and stores all of them once PostgreSQL returns', async () => {
+        const registry = new Registry();
+        const writer = createAnalyticsWriter({ pool, logger: silentLogger, batchSize: 10, flushIntervalMs: 20, bufferMaxEvents: 10, retryMaxMs: 100, registry, spill: spillOf(1_000) });
+        proxy.down();
+        const rows = rowsFor('spill', 60);
+        for (const row of rows) writer.record(row);
+        expect(await writer.flush()).toBe(false);
+        // Memory holds its bound; the other 50 went to Redis in the order they were recorded.
+        const spilled = (await redis.lrange(key, 0, -1)).map((raw) => JSON.parse(raw).eventId);
+        expect(spilled).toEqual(rows.slice(10).map((r) => r.eventId));
+        expect(writer.stats()).toMatchObject({ dropped: 0, spilled: 50, spillLength: 50 });
+        // Recorded while the spill holds rows: queued behind them, not ahead in memory.
+        const late = rowsFor('spill-late', 3);
+        for (const row of late) writer.record(row);
+        await writer.flush();
+        expect((await redis.lrange(key, -3, -1)).map((raw) => JSON.parse(raw).eventId)).toEqual(late.map((r) => r.eventId));
+        proxy.up();
+        expect(await writer.flush()).toBe(true);
+        expect(await count(db.pool, "entity_id LIKE 'spill-%'")).toBe(63);
+        expect(await redis.llen(key)).toBe(0);
+        expect(writer.stats()).toMatchObject({ buffered: 0, dropped: 0, spillLength: 0 });
+        expect(await registry.metrics()).toMatch(/analytics_events_spilled_total 53/);
+        // Drained: new rows go to memory again.
+        rowsFor('spill-after', 1).forEach((row) => writer.record(row));
+        expect(await redis.llen(key)).toBe(0);
+        expect(writer.stats().buffered).toBe(1);
+        await writer.close();
+      });
+
+      it('beyond the spill bound drops and counts in /metrics; what fit arrives', async () => {
+        const registry = new Registry();
+        const writer = createAnalyticsWriter({ pool, logger: silentLogger, batchSize: 10, flushIntervalMs: 20, bufferMaxEvents: 10, retryMaxMs: 100, registry, spill: spillOf(20) });
+        proxy.down();
+        for (const row of rowsFor('full', 50)) writer.record(row);
+        expect(await writer.flush()).toBe(false);
+        expect(await redis.llen(key)).toBe(20);
+        expect(writer.stats()).toMatchObject({ dropped: 20, spilled: 20 });
+        expect(await registry.metrics()).toMatch(/analytics_events_dropped_total\{reason="spill_full"\} 20/);
+        proxy.up();
+        expect(await writer.flush()).toBe(true);
+        expect(await count(db.pool, "entity_id LIKE 'full-%'")).toBe(30);
+        await writer.close();
+      });
+
+      it('two processes draining one spill store every row once and leave it empty', async () => {
+        const seed = rowsFor('shared', 95);
+        await spillOf(1_000).push(seed);
+        const a = createAnalyticsWriter({ pool: db.pool, logger: silentLogger, batchSize: 7, flushIntervalMs: 20, bufferMaxEvents: 10, retryMaxMs: 100, spill: spillOf(1_000) });
+        const b = createAnalyticsWriter({ pool: db.pool, logger: silentLogger, batchSize: 7, flushIntervalMs: 20, bufferMaxEvents: 10, retryMaxMs: 100, spill: spillOf(1_000) });
+        // start() finds the leftover spill (another process's, or this one's before a restart).
+        a.start();
+        b.start();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        await Promise.all([a.flush(), b.flush(), a.flush(), b.flush()]);
+        expect(await redis.llen(key)).toBe(0);
+        expect(await count(db.pool, "entity_id LIKE 'shared-%'")).toBe(95);
+        await Promise.all([a.close(), b.close()]);
+      });
+
+      it('at shutdown with PostgreSQL down, memory goes to the spill, and the next process stores it', async () => {
+        const writer = createAnalyticsWriter({ pool, logger: silentLogger, batchSize: 10, flushIntervalMs: 20, bufferMaxEvents: 100, retryMaxMs: 100, spill: spillOf(1_000) });
+        proxy.down();
+        for (const row of rowsFor('handover', 12)) writer.record(row);
+        await writer.close(400);
+        expect(writer.stats()).toMatchObject({ dropped: 0, spilled: 12 });
+        expect(await redis.llen(key)).toBe(12);
+        proxy.up();
+        const next = createAnalyticsWriter({ pool: db.pool, logger: silentLogger, batchSize: 10, flushIntervalMs: 20, bufferMaxEvents: 100, retryMaxMs: 100, spill: spillOf(1_000) });
+        next.start();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(await next.flush()).toBe(true);
+        expect(await count(db.pool, "entity_id LIKE 'handover-%'")).toBe(12);
+        await next.close();
+      });
     });
   });
 });

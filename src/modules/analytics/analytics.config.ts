@@ -10,6 +10,11 @@ export interface AnalyticsConfig {
   flushIntervalMs: number;
   /** Events held in memory at most (PostgreSQL slow or down); beyond it new events are dropped and counted. */
   bufferMaxEvents: number;
+  /**
+   * Events the Redis spill holds at most (shared by every process): where events go when memory is
+   * full; beyond it they are dropped and counted. 0 turns the spill off (memory only, as without Redis).
+   */
+  spillMaxEvents: number;
   /** The longest wait between two attempts while PostgreSQL refuses writes. */
   retryMaxMs: number;
   /** How often today's and yesterday's rollups are recomputed. */
@@ -22,6 +27,7 @@ export function readAnalyticsConfig(read: EnvReader): AnalyticsConfig {
     batchSize: read.int('ANALYTICS_BATCH_SIZE', 500, 1, 10_000),
     flushIntervalMs: read.int('ANALYTICS_FLUSH_INTERVAL_MS', 1_000, 10, 60_000),
     bufferMaxEvents: read.int('ANALYTICS_BUFFER_MAX_EVENTS', 100_000, 10, 10_000_000),
+    spillMaxEvents: read.int('ANALYTICS_SPILL_MAX_EVENTS', 1_000_000, 0, 100_000_000),
     retryMaxMs: read.int('ANALYTICS_RETRY_MAX_MS', 30_000, 100, 600_000),
     rollupEveryMs: read.int('ANALYTICS_ROLLUP_EVERY_MS', 5 * 60_000, 1_000, 86_400_000),
   };

@@ -4,6 +4,7 @@ import type { DomainEventName, EventBus } from '../../platform/events';
 import type { AnalyticsConfig } from './analytics.config';
 import { ANALYTICS_EVENTS, toAnalyticsRow } from './analytics.rows';
 import { createAnalyticsWriter, type AnalyticsWriter } from './analytics.writer';
+import { createRedisSpill } from './analytics.spill';
 import { createRollups, utcDay, type Rollups } from './analytics.rollups';
 import { createAnalyticsQueries, type AnalyticsQueries } from './analytics.queries';
 
@@ -49,6 +50,8 @@ export function createAnalyticsModule(deps: { ctx: AppContext; config: Analytics
         batchSize: config.batchSize,
         flushIntervalMs: config.flushIntervalMs,
         bufferMaxEvents: config.bufferMaxEvents,
+        // Beyond memory, a bounded Redis list shared by the processes; without Redis, memory only.
+        spill: ctx.redis && config.spillMaxEvents > 0 ? createRedisSpill({ redis: ctx.redis, key: `${ctx.config.redis.keyPrefix}analytics:spill`, maxEvents: config.spillMaxEvents }) : null,
         retryMaxMs: config.retryMaxMs,
         registry: ctx.metrics.registry,
       })
