@@ -11,6 +11,13 @@ export interface ChatConfig {
   /** Lease of chat's store locks: a dead process holding one blocks others this long at most. */
   lockLeaseMs: number;
   groupMaxMembers: number;
+  /** Conversations whose participant list a process keeps (membership-cache.ts). */
+  membershipCacheMax: number;
+  /** A cached participant list is read again after this long even if no invalidation came (a safety net). */
+  membershipCacheTtlMs: number;
+  /** Emit claims (chat_message_emits) are kept this long, then swept. */
+  emitRetentionHours: number;
+  emitSweepEveryMs: number;
 }
 
 export function readChatConfig(read: EnvReader): ChatConfig {
@@ -23,5 +30,9 @@ export function readChatConfig(read: EnvReader): ChatConfig {
     syncSettleMs: read.int('CHAT_SYNC_SETTLE_MS', 2_000, 0, 60_000),
     lockLeaseMs: read.int('CHAT_LOCK_LEASE_MS', 3_000, 100, 60_000),
     groupMaxMembers: read.int('CHAT_GROUP_MAX_MEMBERS', 256, 3, 10_000),
+    membershipCacheMax: read.int('CHAT_MEMBERSHIP_CACHE_MAX', 50_000, 0, 10_000_000),
+    membershipCacheTtlMs: read.int('CHAT_MEMBERSHIP_CACHE_TTL_MS', 120_000, 0, 3_600_000),
+    emitRetentionHours: read.int('CHAT_EMIT_RETENTION_HOURS', 168, 1, 24 * 365),
+    emitSweepEveryMs: read.int('CHAT_EMIT_SWEEP_EVERY_MS', 3_600_000, 100, 86_400_000),
   };
 }

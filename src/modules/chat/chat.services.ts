@@ -15,9 +15,15 @@ import { createSyncService } from './sync.service';
 import { createSendRateLimit } from './send-rate-limit';
 import { createPresence } from './presence';
 import { createTyping } from './typing';
+import { createLocalMembershipChannel, createRedisMembershipChannel, membershipChannelName } from './membership-channel';
+import { createMembershipCache } from './membership-cache';
+import { sweepMessageEmits } from './emits-sweep';
 
 /** Fault injection for tests, per app instance (its context): see SendHooks. */
 export const sendHooks = new WeakMap<AppContext, SendHooks>();
+
+/** The services wired on each app instance (its context), for tests that look inside (cache stats). */
+export const chatServicesOf = new WeakMap<AppContext, ChatServices>();
 
 export interface ChatServiceDeps {
   ctx: AppContext;
@@ -31,7 +37,15 @@ export interface ChatServiceDeps {
 export function createChatServices({ ctx, config, io, users, attachments }: ChatServiceDeps) {
   const { clock, logger } = ctx;
   const models = getChatModels(ctx.mongo);
-  const store = createChatStore(models, createSequenceAllocator(ctx.mongo), createLocks(ctx.mongo, { leaseMs: config.lockLeaseMs }));
+  // Participant lists cached per process; every membership change invalidates them on every process.
+  const membership = createMembershipCache({
+    channel: ctx.redis
+      ? createRedisMembershipChannel({ redis: ctx.redis, channel: membershipChannelName(ctx.config.redis.keyPrefix), logger })
+      : createLocalMembershipChannel(),
+    maxEntries: config.membershipCacheMax,
+    ttlMs: config.membershipCacheTtlMs,
+  });
+  const store = createChatStore(models, createSequenceAllocator(ctx.mongo), createLocks(ctx.mongo, { leaseMs: config.lockLeaseMs }), membership);
   const notifier = createNotifier(io);
   const conversations = createConversationsService({ models, store, notifier, users, config, clock });
   const consumeSendBudget = createSendRateLimit({
@@ -42,7 +56,7 @@ export function createChatServices({ ctx, config, io, users, attachments }: Chat
     clock,
   });
   const messages = createMessagesService({
-    models, store, notifier, consumeSendBudget, attachments, clock, events: ctx.events, logger,
+    models, store, notifier, consumeSendBudget, attachments, clock, events: ctx.events, logger, lockLeaseMs: config.lockLeaseMs,
     // Looked up on every send, so a test may set them after the app started.
     hooks: { afterStore: (message) => sendHooks.get(ctx)?.afterStore?.(message) ?? Promise.resolve() },
   });
@@ -72,7 +86,14 @@ export function createChatServices({ ctx, config, io, users, attachments }: Chat
     },
   });
   const conversationDetails = createConversationDetails(conversations, presence);
-  return { models, store, conversations, conversationDetails, messages, changes, receipts, sync, presence, typing };
+  // Emit claims older than any real retry are deleted (emits-sweep.ts); once at a time across processes with Redis.
+  ctx.jobs.schedule('chat-emits-sweep', { everyMs: config.emitSweepEveryMs }, async ({ now }) => {
+    const { deleted } = await sweepMessageEmits(models, { now, retentionMs: config.emitRetentionHours * 3_600_000 });
+    if (deleted > 0) logger.info('Swept chat emit claims', { deleted });
+  });
+  const services = { models, store, membership, conversations, conversationDetails, messages, changes, receipts, sync, presence, typing };
+  chatServicesOf.set(ctx, services);
+  return services;
 }
 
 export type ChatServices = ReturnType<typeof createChatServices>;

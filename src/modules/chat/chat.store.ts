@@ -5,6 +5,7 @@ import type { SequenceAllocator } from '../../platform/sequences';
 import type { Locks } from '../../platform/locks';
 import { memberKey, type ChatModels, type ConversationDoc, type MemberDoc } from './chat.model';
 import { chatErrors } from './chat.errors';
+import type { ConversationMembership, MembershipCache } from './membership-cache';
 
 /**
  * Persistence helpers every chat use case shares. Change numbers come from the platform's
@@ -12,8 +13,30 @@ import { chatErrors } from './chat.errors';
  * change and every participant change takes the next change number, which is what /sync pages
  * by. A message's own number is claimed by its insert (messages.service, message-numbers.ts).
  */
-export function createChatStore(models: ChatModels, sequences: SequenceAllocator, locks: Locks) {
+export function createChatStore(models: ChatModels, sequences: SequenceAllocator, locks: Locks, membership?: MembershipCache) {
   const { Conversation, Member } = models;
+
+  const loadMembership = async (conversationId: string): Promise<ConversationMembership | null> => {
+    const doc = await Conversation.findById(conversationId, { type: 1, participantIds: 1, lastSeq: 1 }).lean<ConversationDoc>();
+    return doc ? { type: doc.type, participantIds: doc.participantIds.map(String), lastSeq: doc.lastSeq } : null;
+  };
+
+  /**
+   * Who is in the conversation now (its participant list, what every read is checked against),
+   * from the membership cache when it may be trusted (membership-cache.ts), else one read by `_id`.
+   */
+  async function participants(conversationId: string): Promise<ConversationMembership | null> {
+    if (!Types.ObjectId.isValid(conversationId)) return null;
+    return membership ? membership.get(conversationId, () => loadMembership(conversationId)) : loadMembership(conversationId);
+  }
+
+  /**
+   * Every membership change (add, remove, leave) calls this after its writes and before it
+   * answers: the cached participant list is dropped here and on every other process.
+   */
+  async function membershipChanged(conversationId: string | Types.ObjectId): Promise<void> {
+    await membership?.invalidate([String(conversationId)]);
+  }
 
   const nextChangeSeq = () => sequences.next('chat:change');
 
@@ -72,11 +95,10 @@ export function createChatStore(models: ChatModels, sequences: SequenceAllocator
     return { conversation, member };
   }
 
+  /** A current participant (the participant list, as reads check it; cached like a send's check). */
   async function isMember(conversationId: string, userId: string): Promise<boolean> {
     if (!Types.ObjectId.isValid(conversationId) || !Types.ObjectId.isValid(userId)) return false;
-    // A bare _id filter, checked in code: FerretDB serves only that shape without a collection scan.
-    const member = await Member.findById(memberKey(conversationId, userId), { leftAt: 1 }).lean<MemberDoc>();
-    return Boolean(member && !member.leftAt);
+    return Boolean((await participants(conversationId))?.participantIds.includes(userId));
   }
 
   /**
@@ -95,7 +117,7 @@ export function createChatStore(models: ChatModels, sequences: SequenceAllocator
     return Member.find({ _id: { $in: keys }, leftAt: null }).lean<MemberDoc[]>();
   }
 
-  return { nextChangeSeq, withLock: locks.withLock, advanceConversation, raiseMember, requireMember, isMember, membersOf };
+  return { nextChangeSeq, withLock: locks.withLock, advanceConversation, raiseMember, requireMember, isMember, membersOf, participants, membershipChanged, locks };
 }
 
 export type ChatStore = ReturnType<typeof createChatStore>;

@@ -63,15 +63,20 @@ export function createChatModule(deps: {
     name: 'chat',
     http: createChatRouter(chat, deps.auth.requireAuth),
     onSocket: (socket) => registerChatEvents(socket, chat, deps.ctx.logger),
-    start: () => chat.presence.start(),
+    start: async () => {
+      await chat.membership.start();
+      await chat.presence.start();
+    },
     stop: async () => {
       chat.typing.clear();
       await chat.presence.stop();
+      await chat.membership.close();
     },
     isParticipant: (conversationId, userId) => chat.conversations.isParticipant(conversationId, userId),
     postOfferMessage: (senderId, conversationId, input) =>
       chat.messages.send(senderId, conversationId, { clientMessageId: input.clientMessageId, type: 'offer', offer: input.offer }),
-    participantIds: (conversationId) => chat.conversations.participantIds(conversationId),
+    // From the membership cache (what a send reads): notifications ask this once per message.
+    participantIds: async (conversationId) => (await chat.store.participants(conversationId))?.participantIds ?? [],
     isOnline: async (userId) => (await chat.presence.lookup([userId]))[userId]?.online ?? false,
     messageAccess: async (messageId, userId) => {
       const _id = parseObjectId(messageId);

@@ -2,9 +2,10 @@ import { Types } from 'mongoose';
 import { AppError, errors, isDatabaseOutage, toAppError } from '../../platform/errors';
 import type { Logger } from '../../platform/logger';
 import type { AttachmentsService } from '../uploads';
-import { memberKey, messageIdFor, type ChatModels, type ConversationDoc, type MemberDoc, type MessageDoc, type MessageType } from './chat.model';
+import { memberKey, messageIdFor, type ChatModels, type ConversationDoc, type EmitDoc, type MessageDoc, type MessageType } from './chat.model';
 import { createMessageNumbers } from './message-numbers';
-import { createCoalescer } from './coalesce';
+import { createDerivedState } from './derived-state';
+import { emitDay } from './emits-sweep';
 import { chatErrors } from './chat.errors';
 import { toMessageView, type MessageView } from './chat.mappers';
 import { messagePageKeys, windowAfter, windowAtTop, windowBefore } from './message-pages';
@@ -37,6 +38,8 @@ export interface MessagesDeps {
   maxInFlightSends?: number;
   /** Fault injection for tests: runs after the message is stored, before it is emitted and acked. */
   hooks?: SendHooks;
+  /** Lease of the lock documents the derived-state writes take (CHAT_LOCK_LEASE_MS). */
+  lockLeaseMs?: number;
 }
 
 export interface SendHooks {
@@ -69,17 +72,13 @@ function withRetryHint(err: unknown): unknown {
 }
 
 export function createMessagesService({
-  models, store, notifier, consumeSendBudget, attachments, clock, events, logger, maxInFlightSends = DEFAULT_MAX_IN_FLIGHT, hooks,
+  models, store, notifier, consumeSendBudget, attachments, clock, events, logger, maxInFlightSends = DEFAULT_MAX_IN_FLIGHT, hooks, lockLeaseMs = 3_000,
 }: MessagesDeps) {
-  const { Message, Member, Conversation, Emit } = models;
+  const { Message, Conversation, Emit } = models;
+  const emits = Emit.collection;
   const numbers = createMessageNumbers();
-  // Sends of one process to one conversation move its summary (and a sender's positions) once per burst.
-  const advanceSummary = createCoalescer<{ seq: number; fields: Pick<ConversationDoc, 'lastMessage' | 'lastActivityAt'> }>(async (conversationId, value) => {
-    await store.advanceConversation(conversationId, value.seq, value.fields);
-  });
-  const raiseSender = createCoalescer<{ seq: number }>(async (memberId, value) => {
-    await store.raiseMember(memberId, { lastReadSeq: value.seq, lastDeliveredSeq: value.seq }, null);
-  });
+  // The summary and the sender's positions: every send pending in this process in one batched, locked write (derived-state.ts).
+  const derivedState = createDerivedState({ models, mongo: Conversation.db, locks: store.locks, leaseMs: lockLeaseMs });
   const inFlight = new Map<string, Promise<MessageView>>();
 
   function checkShape(input: SendInput): MessageType {
@@ -103,11 +102,12 @@ export function createMessagesService({
    * the derived state forward (the summary and the sender's positions, which only move forward, so
    * repeating them changes nothing); everyone else just answers the stored message.
    */
-  async function complete(message: MessageDoc, conversation: Pick<ConversationDoc, '_id' | 'participantIds'>, conversationId: string): Promise<MessageView> {
+  async function complete(message: MessageDoc, conversation: { participantIds: string[] }, conversationId: string): Promise<MessageView> {
     if (String(message.conversationId) !== conversationId) throw chatErrors.clientMessageIdReused();
     const view = toMessageView(message);
     try {
-      await Emit.create({ _id: message._id, at: clock() });
+      const at = clock();
+      await emits.insertOne({ _id: message._id, at, day: emitDay(at) } satisfies EmitDoc);
     } catch (err) {
       if (isDuplicateKey(err)) return view;
       throw err;
@@ -118,9 +118,9 @@ export function createMessagesService({
     // The message is stored and emitted: a summary or position that cannot move now (a lock held
     // too long) does not fail the send; the next message or receipt moves it past this one.
     const derived = await Promise.allSettled([
-      advanceSummary(conversationId, { seq: message.seq, fields: { lastMessage: summary, lastActivityAt: message.createdAt } }),
+      derivedState.advanceSummary(conversationId, message.seq, { lastMessage: summary, lastActivityAt: message.createdAt }),
       // The sender has read and holds everything up to their own message.
-      raiseSender(memberKey(conversationId, message.senderId), { seq: message.seq }),
+      derivedState.raisePositions(memberKey(conversationId, message.senderId), message.seq),
     ]);
     for (const outcome of derived) {
       if (outcome.status === 'rejected') logger?.warn('A sent message left derived chat state behind', { messageId: view.id, error: String(outcome.reason) });
@@ -134,12 +134,10 @@ export function createMessagesService({
 
   async function sendOnce(senderId: string, conversationId: string, input: SendInput): Promise<MessageView> {
     if (!Types.ObjectId.isValid(conversationId) || !Types.ObjectId.isValid(senderId)) throw chatErrors.conversationNotFound();
-    // By _id only, in parallel: the member row for access, the conversation for recipients and the lowest free number.
-    const [member, conversation] = await Promise.all([
-      Member.findById(memberKey(conversationId, senderId), { leftAt: 1 }).lean<MemberDoc>(),
-      Conversation.findById(conversationId, { participantIds: 1, lastSeq: 1 }).lean<ConversationDoc>(),
-    ]);
-    if (!member || member.leftAt || !conversation) throw chatErrors.conversationNotFound();
+    // The participant list is the access check and the recipients: from the membership cache in the
+    // steady state (invalidated across processes by every membership change), else one read by _id.
+    const conversation = await store.participants(conversationId);
+    if (!conversation || !conversation.participantIds.includes(senderId)) throw chatErrors.conversationNotFound();
     const type = checkShape(input);
     let replyTo: MessageDoc['replyTo'] = null;
     if (input.replyToId) {
@@ -183,14 +181,18 @@ export function createMessagesService({
           numbers.release(conversationId, seq);
           throw err;
         }
-        // Either this send is stored already (a retry, or a duplicate that won) or the number is taken.
-        const stored = await Message.findById(_id).lean<MessageDoc>();
+        // Either this send is stored already (a retry, or a duplicate that won) or the number is taken
+        // (another process sent here): both questions at once, by _id; the next try starts past
+        // where the conversation stands (its lastSeq lags the stored messages by a write at most).
+        const [stored, current] = await Promise.all([
+          Message.findById(_id).lean<MessageDoc>(),
+          Conversation.findById(conversationId, { lastSeq: 1 }).lean<ConversationDoc>(),
+        ]);
         if (stored) {
           numbers.release(conversationId, seq);
           return complete(stored, conversation, conversationId);
         }
-        // Far behind another process: look where the conversation stands now.
-        if (attempt % 4 === 0) lastSeq = (await Conversation.findById(conversationId, { lastSeq: 1 }).lean<ConversationDoc>())?.lastSeq ?? lastSeq;
+        lastSeq = Math.max(lastSeq, current?.lastSeq ?? 0);
         continue;
       }
       await hooks?.afterStore?.({ id: String(message._id), clientMessageId: message.clientMessageId, conversationId });
