@@ -108,6 +108,8 @@ export const reactionKey = (messageId: string | Types.ObjectId, userId: string, 
 export interface EmitDoc {
   _id: Types.ObjectId;
   at: Date;
+  /** The UTC day of `at` (emits-sweep.ts): the sweep deletes a day by this one equality. Absent on older claims. */
+  day?: string;
 }
 
 export interface ChatModels {
@@ -118,7 +120,11 @@ export interface ChatModels {
   Emit: Model<EmitDoc>;
 }
 
-const emitSchema = new Schema<EmitDoc>({ _id: { type: Schema.Types.ObjectId, required: true }, at: { type: Date, required: true } }, { collection: 'chat_message_emits', versionKey: false });
+const emitSchema = new Schema<EmitDoc>(
+  { _id: { type: Schema.Types.ObjectId, required: true }, at: { type: Date, required: true }, day: { type: String } },
+  { collection: 'chat_message_emits', versionKey: false },
+);
+emitSchema.index({ day: 1 });
 
 const reactionSchema = new Schema<ReactionDoc>(
   {

@@ -176,7 +176,9 @@ export function createConversationsService({ models, store, notifier, users, con
       for (const userId of adding) {
         const changeSeq = await store.nextChangeSeq();
         // A former member comes back with fresh positions: they read from the present on.
-        await Member.updateOne(
+        // Under the row's and the conversation's locks: FerretDB rewrites the whole document, so an
+        // unlocked write could lose, or be lost under, a send's position or summary update.
+        await store.withLock(`chat:member:${memberKey(conversationId, userId)}`, () => Member.updateOne(
           { _id: memberKey(conversationId, userId) },
           {
             $set: { role: 'member', joinedAt: now, leftAt: null, muted: false, changeSeq, changedAt: now,
@@ -184,9 +186,12 @@ export function createConversationsService({ models, store, notifier, users, con
             $setOnInsert: { conversationId, userId },
           },
           { upsert: true },
-        );
-        await Conversation.updateOne({ _id: conversationId }, { $addToSet: { participantIds: new Types.ObjectId(userId) } });
+        ));
+        await store.withLock(`chat:conversation:${conversationId}`, () =>
+          Conversation.updateOne({ _id: conversationId }, { $addToSet: { participantIds: new Types.ObjectId(userId) } }));
       }
+      // Cached participant lists are dropped on every process before this answers.
+      await store.membershipChanged(conversationId);
       await broadcastUpdate(conversation._id);
       return this.get(actorId, conversationId);
     },
@@ -200,12 +205,17 @@ export function createConversationsService({ models, store, notifier, users, con
       const changeSeq = await store.nextChangeSeq();
       // Out of the participant list first: it is what reads are checked against, so a crash between
       // the two writes leaves the user unable to read (and the member row is retried), never the reverse.
-      await Conversation.updateOne({ _id: conversationId }, { $pull: { participantIds: new Types.ObjectId(userId) } });
-      const removed = await Member.findOneAndUpdate(
+      // Both under their locks (FerretDB rewrites the whole document: see addMembers).
+      await store.withLock(`chat:conversation:${conversationId}`, () =>
+        Conversation.updateOne({ _id: conversationId }, { $pull: { participantIds: new Types.ObjectId(userId) } }));
+      // Cached participant lists are dropped on every process before anything else: from here on
+      // the removed user can neither send nor read anywhere.
+      await store.membershipChanged(conversationId);
+      const removed = await store.withLock(`chat:member:${memberKey(conversationId, userId)}`, () => Member.findOneAndUpdate(
         { _id: memberKey(conversationId, userId), leftAt: null },
         { $set: { leftAt: now, changeSeq, changedAt: now } },
         { new: true },
-      ).lean<MemberDoc>();
+      ).lean<MemberDoc>());
       if (!removed) throw errors.notFound('Participant');
       // The removed user's sockets stop getting typing for this conversation on every process.
       notifier.io.in(userRoom(userId)).socketsLeave(conversationRoom(conversationId));
