@@ -6,6 +6,7 @@ import { createStorage } from '../../platform/storage';
 import { getUploadModel } from './uploads.model';
 import { createUploadsRouter } from './uploads.routes';
 import { createUploadsService } from './uploads.service';
+import { createSignedLinks, type SignedLink } from './signed-links';
 import type { ConversationAccess } from '../chat';
 import type { Attachment, UploadKind } from './uploads.types';
 import type { UploadsConfig } from './uploads.config';
@@ -14,6 +15,7 @@ import type { UploadsConfig } from './uploads.config';
 export type { Attachment, UploadKind } from './uploads.types';
 export { UPLOADS_ERROR_CODES, type UploadsErrorCode } from './uploads.errors';
 export { readUploadsConfig, type UploadsConfig } from './uploads.config';
+export type { SignedLink } from './signed-links';
 
 /** What a module that shares files (chat) asks of uploads. */
 export interface AttachmentsService {
@@ -31,7 +33,18 @@ export interface OwnUploads {
   ownUpload(uploadId: string, ownerId: string): Promise<{ kind: UploadKind; mimeType: string; fileName: string } | null>;
 }
 
-export interface UploadsModule extends AppModule, AttachmentsService, OwnUploads {}
+/** What a module that hands a file to a party without a session (the AI provider) asks of uploads. */
+export interface SignedDownloads {
+  /**
+   * A URL of the upload's content that anyone holding it may GET (with Range and ETag, like the
+   * normal download) until `expiresAt`: at most UPLOAD_SIGNED_URL_TTL_SECONDS, under
+   * UPLOAD_PUBLIC_BASE_URL. The caller checks first that its user may read the upload (ownUpload).
+   * SERVICE_UNAVAILABLE when UPLOAD_SIGNING_SECRET is not set.
+   */
+  signedDownloadUrl(uploadId: string, options?: { ttlSeconds?: number }): SignedLink;
+}
+
+export interface UploadsModule extends AppModule, AttachmentsService, OwnUploads, SignedDownloads {}
 
 export function createUploadsModule(deps: {
   ctx: AppContext;
@@ -51,10 +64,12 @@ export function createUploadsModule(deps: {
     clock: ctx.clock,
     isParticipant: conversations ? (conversationId, userId) => conversations.isParticipant(conversationId, userId) : async () => false,
   });
+  const signedLinks = createSignedLinks(config.signedLinks, ctx.config.mail.appUrl, ctx.clock);
   return {
     name: 'uploads',
     http: createUploadsRouter({
       service,
+      signedLinks,
       config: config,
       stagingDir: storage.stagingDir,
       requireAuth: deps.requireAuth,
@@ -64,6 +79,7 @@ export function createUploadsModule(deps: {
     start: () => storage.init(),
     stop: () => storage.close(),
     attach: service.attach,
+    signedDownloadUrl: (uploadId, options) => signedLinks.sign(uploadId, options?.ttlSeconds),
     ownUpload: async (uploadId, ownerId) => {
       const _id = parseObjectId(uploadId);
       const doc = _id ? await uploads.findOne({ _id, ownerId }, { kind: 1, mimeType: 1, fileName: 1 }).lean() : null;

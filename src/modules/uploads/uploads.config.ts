@@ -10,6 +10,12 @@ export interface UploadsConfig extends StorageConfig {
   thumbnailSize: number;
   /** Uploads per user per window: image processing is the most CPU a client can ask for. */
   rateLimit: { windowMs: number; max: number };
+  /**
+   * Signed, short-lived download links for a party that holds no session (the AI provider reading a
+   * catalogue): HMAC-SHA256 with `secret` over the upload id and expiry. Without a secret no link is
+   * made (503) and none is accepted.
+   */
+  signedLinks: { secret: string | null; ttlSeconds: number; publicBaseUrl: string | null };
 }
 
 const MB = 1024 * 1024;
@@ -39,7 +45,16 @@ export function readUploadsConfig(read: EnvReader): UploadsConfig {
       windowMs: read.int('UPLOAD_RATE_LIMIT_WINDOW_MS', 10 * 60_000, 1_000, 86_400_000),
       max: read.int('UPLOAD_RATE_LIMIT_MAX', 60, 1, 1_000_000),
     },
+    signedLinks: {
+      secret: read.optionalString('UPLOAD_SIGNING_SECRET'),
+      ttlSeconds: read.int('UPLOAD_SIGNED_URL_TTL_SECONDS', 600, 10, 86_400),
+      // The URL the outside reaches the app at (behind a proxy the app never sees it); PUBLIC_BASE_URL by default.
+      publicBaseUrl: read.url('UPLOAD_PUBLIC_BASE_URL', ['http:', 'https:'], false) ?? read.url('PUBLIC_BASE_URL', ['http:', 'https:'], false),
+    },
   };
+  if (config.signedLinks.secret !== null && config.signedLinks.secret.length < 32) {
+    read.problems.push('UPLOAD_SIGNING_SECRET must be at least 32 characters when set');
+  }
   if (config.driver === 's3' && !config.s3.bucket) {
     read.problems.push('UPLOAD_S3_BUCKET is required when UPLOAD_STORAGE_DRIVER=s3');
   }

@@ -1,17 +1,18 @@
 import { pipeline } from 'node:stream/promises';
-import type { Request, RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { getAuth, type AuthContext } from '../../platform/auth-context';
 import type { UploadsConfig } from './uploads.config';
 import type { Redis } from 'ioredis';
 import { createRateLimit } from '../../platform/http/rate-limit';
 import { createModuleRouter } from '../../platform/http/router';
 import { withInput } from '../../platform/http/validate';
-import { uploadIdParam } from './uploads.schemas';
+import { signedContentSchema, uploadIdParam } from './uploads.schemas';
+import type { SignedLinks } from './signed-links';
 import type { ByteRange } from '../../platform/storage';
 import { contentDisposition } from './file-name';
 import { uploadsErrors } from './uploads.errors';
 import { singleFileUpload } from './uploads.multipart';
-import type { UploadsService } from './uploads.service';
+import type { StoredFile, UploadsService } from './uploads.service';
 import type { UploadKind } from './uploads.types';
 
 /** A single satisfiable range, or undefined for the whole file (multi-range requests get the whole file). */
@@ -26,6 +27,7 @@ function rangeOf(req: Request, size: number): ByteRange | undefined {
 
 export function createUploadsRouter(deps: {
   service: UploadsService;
+  signedLinks: SignedLinks;
   config: UploadsConfig;
   stagingDir: string;
   requireAuth: RequestHandler;
@@ -65,36 +67,19 @@ export function createUploadsRouter(deps: {
     res.json({ data: await service.get(id, getAuth(res).userId) });
   }));
 
-  const serve = (variant: 'content' | 'thumbnail') => withInput(uploadIdParam, ['params'], async ({ id }, res, req) => {
-    const file = await service.open(id, getAuth(res).userId, variant);
-    // no-transform keeps compression from dropping Content-Length; the sandbox neuters active content.
-    res.setHeader('Cache-Control', 'private, max-age=3600, no-transform');
-    res.setHeader('ETag', file.etag);
-    if (req.fresh) {
-      res.status(304).end();
-      return;
-    }
-    const range = rangeOf(req, file.size);
-    const stream = await file.read(range);
-    res.status(range ? 206 : 200);
-    res.setHeader('Content-Type', file.mimeType);
-    res.setHeader('Content-Length', String(range ? range.end - range.start + 1 : file.size));
-    if (range) res.setHeader('Content-Range', `bytes ${range.start}-${range.end}/${file.size}`);
-    res.setHeader('Accept-Ranges', 'bytes');
-    // Documents are downloaded, never rendered by the browser; media may play inline.
-    res.setHeader('Content-Disposition', contentDisposition(file.kind === 'document' ? 'attachment' : 'inline', file.fileName));
-    res.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    if (req.method === 'HEAD') {
-      stream.destroy();
-      res.end();
-      return;
-    }
-    // A client that goes away mid-download is not an error worth reporting.
-    await pipeline(stream, res).catch(() => undefined);
-  });
-  routes.get('/:id/content', requireAuth, serve('content'));
-  routes.get('/:id/thumbnail', requireAuth, serve('thumbnail'));
+  routes.get('/:id/content', requireAuth, withInput(uploadIdParam, ['params'], async ({ id }, res, req) => {
+    await send(req, res, await service.open(id, getAuth(res).userId, 'content'), 'private, max-age=3600, no-transform');
+  }));
+  routes.get('/:id/thumbnail', requireAuth, withInput(uploadIdParam, ['params'], async ({ id }, res, req) => {
+    await send(req, res, await service.open(id, getAuth(res).userId, 'thumbnail'), 'private, max-age=3600, no-transform');
+  }));
+  // No session: the link's signature is the authority. A forged, tampered or expired one is 403 before
+  // the store is read; a valid one for an upload deleted since is 404. Caches must not keep a bearer URL.
+  routes.get('/:id/signed-content', withInput(signedContentSchema, ['params', 'query'], async ({ id, expires, signature }, res, req) => {
+    deps.signedLinks.verify(id, expires, signature);
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    await send(req, res, await service.openSigned(id), 'private, no-store, no-transform');
+  }));
 
   routes.delete('/:id', requireAuth, withInput(uploadIdParam, ['params'], async ({ id }, res) => {
     await service.remove(id, getAuth(res).userId);
@@ -102,4 +87,33 @@ export function createUploadsRouter(deps: {
   }));
 
   return routes;
+}
+
+/** Streams a stored file with ETag (304), a single byte range (206/416) and the safe-download headers. */
+async function send(req: Request, res: Response, file: StoredFile, cacheControl: string): Promise<void> {
+  // no-transform keeps compression from dropping Content-Length; the sandbox neuters active content.
+  res.setHeader('Cache-Control', cacheControl);
+  res.setHeader('ETag', file.etag);
+  if (req.fresh) {
+    res.status(304).end();
+    return;
+  }
+  const range = rangeOf(req, file.size);
+  const stream = await file.read(range);
+  res.status(range ? 206 : 200);
+  res.setHeader('Content-Type', file.mimeType);
+  res.setHeader('Content-Length', String(range ? range.end - range.start + 1 : file.size));
+  if (range) res.setHeader('Content-Range', `bytes ${range.start}-${range.end}/${file.size}`);
+  res.setHeader('Accept-Ranges', 'bytes');
+  // Documents are downloaded, never rendered by the browser; media may play inline.
+  res.setHeader('Content-Disposition', contentDisposition(file.kind === 'document' ? 'attachment' : 'inline', file.fileName));
+  res.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  if (req.method === 'HEAD') {
+    stream.destroy();
+    res.end();
+    return;
+  }
+  // A client that goes away mid-download is not an error worth reporting.
+  await pipeline(stream, res).catch(() => undefined);
 }

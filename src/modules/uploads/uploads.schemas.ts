@@ -5,3 +5,10 @@ import { defineSchema } from '../../platform/http/validate';
 export const uploadIdParam = defineSchema({
   id: { in: ['params'], type: 'string', isLength: { options: { min: 1, max: 64 }, errorMessage: 'id must be 1 to 64 characters' } },
 });
+
+// Checked as text: a tampered expiry or signature is refused as an invalid link (403), not as bad input.
+export const signedContentSchema = defineSchema({
+  id: { in: ['params'], type: 'string', isLength: { options: { min: 1, max: 64 }, errorMessage: 'id must be 1 to 64 characters' } },
+  expires: { in: ['query'], type: 'string', isLength: { options: { min: 1, max: 20 }, errorMessage: 'expires must be 1 to 20 characters' } },
+  signature: { in: ['query'], type: 'string', isLength: { options: { min: 1, max: 128 }, errorMessage: 'signature must be 1 to 128 characters' } },
+});

@@ -133,8 +133,7 @@ export function createUploadsService(deps: {
     return toUploadView(await findVisible(id, userId));
   }
 
-  async function open(id: string, userId: string, variant: 'content' | 'thumbnail'): Promise<StoredFile> {
-    const doc = await findVisible(id, userId);
+  function storedFile(doc: UploadDoc, variant: 'content' | 'thumbnail'): StoredFile {
     const key = variant === 'content' ? doc.storageKey : doc.thumbnailKey;
     const size = variant === 'content' ? doc.size : doc.thumbnailSize;
     if (!key || size === undefined || size === null) throw errors.notFound('Thumbnail');
@@ -147,6 +146,18 @@ export function createUploadsService(deps: {
       mimeType: variant === 'content' ? doc.mimeType : 'image/webp',
       fileName: variant === 'content' ? doc.fileName : `${base}-thumbnail.webp`,
     };
+  }
+
+  async function open(id: string, userId: string, variant: 'content' | 'thumbnail'): Promise<StoredFile> {
+    return storedFile(await findVisible(id, userId), variant);
+  }
+
+  /** The content behind a signed link: the router has checked the signature, so no user is asked about. */
+  async function openSigned(id: string): Promise<StoredFile> {
+    if (!isValidObjectId(id)) throw notFound();
+    const doc = await uploads.findById(id).lean<UploadDoc>();
+    if (!doc) throw notFound();
+    return storedFile(doc, 'content');
   }
 
   /** Deletes the owner's file unless it was sent in a conversation (one conditional delete: no race with attach). */
@@ -186,7 +197,7 @@ export function createUploadsService(deps: {
     return ids.map((id) => toAttachment(byId.get(id) as UploadDoc));
   }
 
-  return { ingest, get, open, remove, attach };
+  return { ingest, get, open, openSigned, remove, attach };
 }
 
 export type UploadsService = ReturnType<typeof createUploadsService>;
