@@ -1,6 +1,9 @@
 import { readFinanceConfig } from '../../src/modules/finance';
 import { createFinanceServices } from '../../src/modules/finance/finance.services';
 import { EnvReader } from '../../src/platform/config';
+import { Registry } from 'prom-client';
+import { getFinanceModels } from '../../src/modules/finance/finance.model';
+import { createReconciler } from '../../src/modules/finance/reconcile';
 import { bearer, createUser } from '../helpers/users';
 import { expectLedgerConsistent, financeEnv, startFinanceWorld, type FinanceWorld } from './finance-helpers';
 
@@ -96,6 +99,37 @@ describe('the ledger after a crash', () => {
       await accounts.updateOne({ _id: lineId(buyer.id, w.vendor.id) }, { $set: { debitsPending: 5_000 } });
     }
     expect((await w.finance.admin.reconcile()).differences).toEqual([]);
+  });
+
+  test('reconciliation streams in small batches with the same report, and finds a transfer numbered twice', async () => {
+    const buyer = await createUser(w.app);
+    const id = lineId(buyer.id, w.vendor.id);
+    await w.finance.admin.setLimit({ buyerId: buyer.id, vendorId: w.vendor.id, currency: 'INR', limit: 10_000, actorId: w.admin.id });
+    for (let i = 0; i < 5; i += 1) {
+      await w.finance.creditHolds.hold({ offerId: `stream-${buyer.id}-${i}`, buyerId: buyer.id, vendorId: w.vendor.id, amount: { amount: 1_000, currency: 'INR' }, creditDays: 30, actorId: buyer.id });
+    }
+    const registry = new Registry();
+    // Batches of 2: every account's transfers and the accounts themselves cross batch boundaries.
+    const small = createReconciler({ models: getFinanceModels(w.app.ctx.mongo), registry, logger: w.app.ctx.logger, clock: () => new Date(), batchSize: 2 });
+    const whole = await w.finance.admin.reconcile();
+    const streamed = await small.run();
+    expect(streamed).toMatchObject({ accounts: whole.accounts, transfers: whole.transfers, differences: [], unbalancedCurrencies: [] });
+    const rawTransfers = await w.app.ctx.mongo.collection('finance_transfers').countDocuments({});
+    expect(streamed.transfers).toBe(rawTransfers);
+    expect(await registry.metrics()).toMatch(/^finance_ledger_differences 0$/m);
+
+    // A line whose last transfer's number is taken twice on its two sides (an overtaken lock): counts differ from lastSeq.
+    const transfersCol = w.app.ctx.mongo.collection<{ _id: string; debitAccountId: string; creditAccountId: string; debitSeq: number; creditSeq: number; amount: number; pending: boolean; resolution: null; currency: string }>('finance_transfers');
+    const fake = { _id: `test-dup-${buyer.id}`, kind: 'adjustment', debitAccountId: 'clearing:test:INR', creditAccountId: id, amount: 0, currency: 'INR', pending: false, resolution: null, debitSeq: 1, creditSeq: 5 };
+    await transfersCol.insertOne(fake as never);
+    try {
+      const report = await small.run();
+      expect(report.differences).toEqual([{ accountId: id, field: 'transferCount', stored: 5, derived: 6 }]);
+      expect(await registry.metrics()).toMatch(/^finance_ledger_differences 1$/m);
+    } finally {
+      await transfersCol.deleteOne({ _id: fake._id });
+    }
+    for (let i = 0; i < 5; i += 1) await w.finance.creditHolds.release(`stream-${buyer.id}-${i}`, 'cleanup');
   });
 
   test('a stranger sees 404 for a line and its transactions; parties see their own', async () => {
