@@ -5,7 +5,7 @@ import { createSystemModule } from './system';
 import { createAuthModule, readAuthConfig, type AuthGuards } from './auth';
 import { createAccountServices, createUsersModule, readUsersConfig } from './users';
 import { createUploadsModule, readUploadsConfig } from './uploads';
-import { createChatModule, readChatConfig, type ChatModule, type ConversationAccess } from './chat';
+import { createChatModule, readChatConfig, startChatMaintenance, type ChatModule, type ConversationAccess } from './chat';
 import { createAnalyticsModule, readAnalyticsConfig } from './analytics';
 import { createAdminModule, readAdminConfig } from './admin';
 import { createNotificationsModule, readNotificationsConfig, subscribeNotifications } from './notifications';
@@ -64,6 +64,9 @@ export function createModules(base: Omit<ModuleDeps, 'auth'>): AppModule[] {
   };
   const uploads = createUploadsModule({ ctx, config: config.uploads, requireAuth: deps.auth.requireAuth, conversations });
   chat = createChatModule({ ctx, config: config.chat, io, auth: deps.auth, users: users.directory, attachments: uploads });
+  // Chat's upkeep: messages stored before page keys get them in a scheduled job. What it returns also
+  // repairs derived counts and positions (repairConversation / repairAll), for an admin route to call.
+  startChatMaintenance(ctx);
   // The webhook inbox: finance and notifications register their providers' handlers on webhooks.handlers;
   // Carrier callbacks (provider logistics) move orders through offers' applyShipmentUpdate.
   // Offers live in chat conversations (participants, an `offer` message per round).
@@ -141,6 +144,8 @@ export function createModules(base: Omit<ModuleDeps, 'auth'>): AppModule[] {
     finance: finance.admin,
     notifications: notifications.admin,
   });
+  // "Products by volume": analytics reads a new order's lines through offers' contract.
+  analytics.useOrderLines((orderId) => offers.orders.getOrder(orderId));
   analytics.onHealthChange(({ down, error, buffered }) =>
     void admin.recordSystemEvent(down ? 'dependency.down' : 'dependency.up', { dependency: 'postgresql', via: 'analytics', error: error?.slice(0, 300) ?? null, buffered }),
   );

@@ -2,6 +2,7 @@ import type { Role } from '../../src/platform/auth-context';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { bearer, type TestUser } from '../helpers/users';
 import { usersByRole } from './helpers';
+import type { AnalyticsModule } from '../../src/modules/analytics';
 import { act, createOffer, cuminOffer, parties } from '../offers/offers-helpers';
 
 describe('admin oversight of finance and notifications, audited', () => {
@@ -73,6 +74,13 @@ describe('admin oversight of finance and notifications, audited', () => {
     expect(offersListed.body.data.map((o: { id: string }) => o.id)).toEqual([offer.id]);
     const orders = await call('get', `/api/admin/orders?vendorId=${p.vendor.id}`);
     expect(orders.body.data.map((o: { id: string }) => o.id)).toEqual([orderId]);
+    // The order's line reaches analytics (read through offers' contract) and GET /top ranks the product.
+    await app.ctx.events.drain();
+    await (app.server.modules.find((m) => m.name === 'analytics') as AnalyticsModule).flush();
+    const top = await call('get', '/api/admin/analytics/top?limit=5');
+    expect(top.status).toBe(200);
+    expect(top.body.data.vendors).toEqual([{ vendorId: p.vendor.id, currency: 'INR', value: 500 * 24_000, orders: 1 }]);
+    expect(top.body.data.products).toEqual([{ product: 'CUM-01', sku: 'CUM-01', name: 'Cumin seeds', unit: 'kg', quantity: 500, orders: 1, vendors: 1 }]);
     const cancelled = await call('post', `/api/admin/orders/${orderId}/cancel`, { reason: 'Buyer account under review' });
     expect(cancelled.status).toBe(200);
     expect(cancelled.body.data).toMatchObject({ id: orderId, status: 'cancelled' });

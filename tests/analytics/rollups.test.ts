@@ -1,7 +1,7 @@
 import { createAnalyticsQueries } from '../../src/modules/analytics/analytics.queries';
 import { createRollups } from '../../src/modules/analytics/analytics.rollups';
 import { createAnalyticsWriter } from '../../src/modules/analytics/analytics.writer';
-import { toAnalyticsRow } from '../../src/modules/analytics';
+import { toAnalyticsRow, toOrderLineRows } from '../../src/modules/analytics';
 import { freshAnalyticsDb, silentLogger } from './pg';
 
 const money = (amount: number) => ({ amount, currency: 'INR' });
@@ -44,6 +44,17 @@ describe('analytics rollups and reports on a known data set', () => {
     rec('payment.succeeded', { paymentId: 'p1', userId: 'u1', vendorId: 'u2', orderId: 'r1', provider: 'stripe', amount: money(50_000), at: t(8, 11) });
     // A payment for r3, which was never delivered: not in the strict funnel's last step.
     rec('payment.succeeded', { paymentId: 'p3', userId: 'u1', vendorId: 'v9', orderId: 'r3', provider: 'stripe', amount: money(70_000), at: t(8, 12) });
+    // Order lines (products by volume): cumin by sku in r1 and r2, black pepper (no sku) in r1 and r3,
+    // cardamom in grams in r3; r1's lines are seen twice (stored once).
+    const line = (name: string, sku: string | null, quantity: number, unit: string, amount: number) => ({ name, sku, quantity, unit, lineTotal: money(amount), description: 'Call Asha on +91 98765' });
+    const lines = {
+      r1: { vendorId: 'u2', items: [line('Cumin seeds', 'CUM-1', 10, 'kg', 30_000), line('Black pepper', null, 5, 'kg', 20_000)] },
+      r2: { vendorId: 'u2', items: [line('Cumin, whole', 'CUM-1', 20, 'kg', 30_000)] },
+      r3: { vendorId: 'v9', items: [line('Black pepper', null, 2, 'kg', 10_000), line('Cardamom', null, 250, 'g', 60_000)] },
+    };
+    for (const [orderId, hour] of [['r1', 9], ['r2', 10], ['r3', 11], ['r1', 9]] as const) {
+      for (const row of toOrderLineRows({ orderId, at: t(7, hour) }, lines[orderId])) writer.record(row);
+    }
     await writer.flush();
     await writer.close();
   });
@@ -130,6 +141,17 @@ describe('analytics rollups and reports on a known data set', () => {
       { vendorId: 'u2', currency: 'INR', value: 80_000, orders: 2 },
       { vendorId: 'v9', currency: 'INR', value: 70_000, orders: 1 },
     ]);
+    expect(await queries.topProducts(period, 10)).toEqual([
+      { product: 'Cardamom', sku: null, name: 'Cardamom', unit: 'g', quantity: 250, orders: 1, vendors: 1 },
+      { product: 'CUM-1', sku: 'CUM-1', name: 'Cumin seeds', unit: 'kg', quantity: 30, orders: 2, vendors: 1 },
+      { product: 'Black pepper', sku: null, name: 'Black pepper', unit: 'kg', quantity: 7, orders: 2, vendors: 2 },
+    ]);
+    expect(await queries.topProducts(period, 1)).toHaveLength(1);
+    expect(await queries.topProducts({ from: new Date('2026-10-08T00:00:00Z'), to: new Date('2026-11-01T00:00:00Z') }, 10)).toEqual([]);
+    // Lines keep the product, never the item's free-text description.
+    const { rows } = await db.pool.query<{ row: string }>("SELECT row_to_json(e)::text AS row FROM analytics_domain_events e WHERE name = 'order.line'");
+    expect(rows).toHaveLength(5);
+    for (const { row } of rows) expect(row).not.toMatch(/Asha|98765/);
     const kpis = await queries.kpis({ from: new Date('2026-10-05T00:00:00Z'), to: new Date('2026-10-09T00:00:00Z') });
     // Users who acted: u1 and u2, and v9 (the vendor who moved r3), all on the 8th too.
     expect(kpis).toMatchObject({ activeUsers: 3, dau: 3, mau: 3 });

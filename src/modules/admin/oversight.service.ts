@@ -83,7 +83,11 @@ export function createOversightService(deps: OversightDeps) {
     },
     funnel: (_actor: AdminActor, q: Partial<Period>) => needAnalytics().funnel(period(q)),
     cohorts: (_actor: AdminActor, q: Partial<Period> & { weeks?: number }) => needAnalytics().cohorts(period(q, 56), q.weeks ?? 8),
-    top: (_actor: AdminActor, q: Partial<Period> & { limit?: number }) => needAnalytics().topVendors(period(q), q.limit ?? 10).then((vendors) => ({ vendors })),
+    async top(_actor: AdminActor, q: Partial<Period> & { limit?: number }) {
+      const p = period(q);
+      const [vendors, products] = await Promise.all([needAnalytics().topVendors(p, q.limit ?? 10), needAnalytics().topProducts(p, q.limit ?? 10)]);
+      return { vendors, products };
+    },
 
     listAudit: (_actor: AdminActor, q: AuditFilters & { limit?: number; cursor?: string }) => audit.list(q),
 

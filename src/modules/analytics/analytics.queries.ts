@@ -34,6 +34,19 @@ export interface TopVendor {
   orders: number;
 }
 
+export interface TopProduct {
+  /** The offer item's sku, else its name, as stored. */
+  product: string;
+  sku: string | null;
+  /** A name it was traded under (the smallest, for a stable answer). */
+  name: string;
+  unit: string;
+  /** Units traded in orders created in the period (volumes in different units are ranked apart). */
+  quantity: number;
+  orders: number;
+  vendors: number;
+}
+
 export interface AnalyticsKpis {
   from: string;
   to: string;
@@ -176,6 +189,18 @@ export function createAnalyticsQueries(pool: Pool) {
         [period.from.toISOString(), period.to.toISOString(), limit],
       );
       return rows.map((row) => ({ vendorId: row.vendor_id, currency: row.currency, value: Number(row.value), orders: row.orders }));
+    },
+
+    /** Products by the quantity in orders created in the period, per product and unit. */
+    async topProducts(period: Period, limit: number): Promise<TopProduct[]> {
+      const { rows } = await pool.query<{ product: string; sku: string | null; name: string; unit: string; quantity: string; orders: number; vendors: number }>(
+        `SELECT properties->>'product' AS product, min(properties->>'sku') AS sku, min(properties->>'productName') AS name, properties->>'unit' AS unit,
+                sum((properties->>'quantity')::numeric) AS quantity, count(DISTINCT entity_id)::int AS orders, count(DISTINCT properties->>'vendorId')::int AS vendors
+         FROM analytics_domain_events WHERE name = 'order.line' AND occurred_at >= $1 AND occurred_at < $2 AND properties ? 'product'
+         GROUP BY 1, 4 ORDER BY sum((properties->>'quantity')::numeric) DESC, 1, 4 LIMIT $3`,
+        [period.from.toISOString(), period.to.toISOString(), limit],
+      );
+      return rows.map((row) => ({ product: row.product, sku: row.sku, name: row.name, unit: row.unit, quantity: Number(row.quantity), orders: row.orders, vendors: row.vendors }));
     },
 
     async kpis(period: Period): Promise<AnalyticsKpis> {

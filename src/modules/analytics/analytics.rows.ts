@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { DomainEventName } from '../../platform/events';
 
 /** What one analytics row holds: ids, enumerations, numbers and money; never names, emails, IPs or free text. */
@@ -90,4 +90,49 @@ export function toAnalyticsRow(name: string, payload: unknown, publishedAt: stri
     currency,
     properties,
   };
+}
+
+/** An order's lines as analytics reads them (OffersModule.orders.getOrder answers a superset). */
+export interface OrderLines {
+  vendorId: string;
+  items: Array<{ name: string; sku: string | null; quantity: number; unit: string; lineTotal: { amount: number; currency: string } }>;
+}
+
+/** A uuid made from the order and the line's position: a line seen twice is stored once. */
+function lineEventId(orderId: string, index: number): string {
+  const hex = createHash('sha256').update(`order.line:${orderId}:${index}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${hex.slice(18, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** The name of the derived rows, one per order line (not a domain event: made from order.created and the order's lines). */
+export const ORDER_LINE_ROW = 'order.line';
+
+/**
+ * One row per line of a new order, for "products by volume": the product as stored on the offer
+ * (its sku, else its name, trimmed and cut to 120 characters), quantity, unit and the line's value.
+ * The description is left out (free text). Ids are the order's and the vendor's only.
+ */
+export function toOrderLineRows(order: { orderId: string; at: string }, lines: OrderLines): AnalyticsRow[] {
+  const at = new Date(order.at);
+  return lines.items
+    .filter((item) => Number.isFinite(item.quantity))
+    .map((item, index) => ({
+      eventId: lineEventId(order.orderId, index),
+      name: ORDER_LINE_ROW,
+      occurredAt: Number.isNaN(at.getTime()) ? new Date() : at,
+      userId: null,
+      entityId: order.orderId,
+      amount: Number.isSafeInteger(item.lineTotal?.amount) ? item.lineTotal.amount : null,
+      currency: typeof item.lineTotal?.currency === 'string' ? item.lineTotal.currency.slice(0, 3) : null,
+      properties: {
+        orderId: order.orderId,
+        vendorId: lines.vendorId,
+        line: index,
+        product: (item.sku?.trim() || item.name.trim()).slice(0, 120),
+        sku: item.sku ? item.sku.trim().slice(0, 120) : null,
+        productName: item.name.trim().slice(0, 120),
+        quantity: item.quantity,
+        unit: item.unit.slice(0, 32),
+      },
+    }));
 }

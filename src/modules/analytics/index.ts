@@ -2,7 +2,7 @@ import type { AppContext } from '../../platform/context';
 import type { AppModule } from '../../platform/module';
 import type { DomainEventName, EventBus } from '../../platform/events';
 import type { AnalyticsConfig } from './analytics.config';
-import { ANALYTICS_EVENTS, toAnalyticsRow } from './analytics.rows';
+import { ANALYTICS_EVENTS, toAnalyticsRow, toOrderLineRows, type OrderLines } from './analytics.rows';
 import { createAnalyticsWriter, type AnalyticsWriter } from './analytics.writer';
 import { createRedisSpill } from './analytics.spill';
 import { createRollups, utcDay, type Rollups } from './analytics.rollups';
@@ -10,10 +10,10 @@ import { createAnalyticsQueries, type AnalyticsQueries } from './analytics.queri
 
 // The analytics module's contract. Other modules import only from here.
 export { readAnalyticsConfig, type AnalyticsConfig } from './analytics.config';
-export { ANALYTICS_EVENTS, toAnalyticsRow, type AnalyticsRow } from './analytics.rows';
+export { ANALYTICS_EVENTS, ORDER_LINE_ROW, toAnalyticsRow, toOrderLineRows, type AnalyticsRow, type OrderLines } from './analytics.rows';
 export type { AnalyticsWriter, AnalyticsWriterStats } from './analytics.writer';
 export type { Rollups } from './analytics.rollups';
-export type { AnalyticsQueries, AnalyticsKpis, FunnelStep, CohortRow, TopVendor, TimeseriesPoint, Interval, Period } from './analytics.queries';
+export type { AnalyticsQueries, AnalyticsKpis, FunnelStep, CohortRow, TopVendor, TopProduct, TimeseriesPoint, Interval, Period } from './analytics.queries';
 
 export interface AnalyticsModule extends AppModule {
   /** False without PostgreSQL or with ANALYTICS_ENABLED=false: nothing is recorded and the reads are null. */
@@ -26,6 +26,11 @@ export interface AnalyticsModule extends AppModule {
   subscribe(events: EventBus): () => void;
   /** Writes what is buffered now (tests, benchmarks). */
   flush(): Promise<boolean>;
+  /**
+   * Where an order's lines are read when order.created is seen (OffersModule.orders.getOrder), for
+   * "products by volume"; set by the composition root once offers exists. Without it, no line rows.
+   */
+  useOrderLines(lookup: (orderId: string) => Promise<OrderLines | null>): void;
   /** Registers a listener for PostgreSQL refusing analytics writes and recovering (the admin's system events). */
   onHealthChange(listener: (change: { down: boolean; error: string | null; buffered: number }) => void): void;
 }
@@ -59,6 +64,7 @@ export function createAnalyticsModule(deps: { ctx: AppContext; config: Analytics
   const rollups = pool ? createRollups(pool) : null;
   const queries = pool ? createAnalyticsQueries(pool) : null;
   const unsubscribers: Array<() => void> = [];
+  let orderLines: ((orderId: string) => Promise<OrderLines | null>) | null = null;
 
   if (rollups) {
     // Today's figures move all day; yesterday's are recomputed once more for late events.
@@ -83,7 +89,27 @@ export function createAnalyticsModule(deps: { ctx: AppContext; config: Analytics
           }),
         );
       }
+      // Order lines: one MongoDB read per new order, in the subscriber (after the request's call
+      // stack), never in the request; a failed read loses that order's lines only (logged).
+      unsubscribers.push(
+        events.subscribe(
+          'order.created',
+          async (payload) => {
+            if (!orderLines) return;
+            try {
+              const lines = await orderLines(payload.orderId);
+              if (lines) for (const row of toOrderLineRows(payload, lines)) writer.record(row);
+            } catch (err) {
+              ctx.logger.warn('Analytics could not read an order\'s lines', { orderId: payload.orderId, error: err instanceof Error ? err.message : String(err) });
+            }
+          },
+          { name: 'analytics.order-lines' },
+        ),
+      );
       return () => unsubscribers.splice(0).forEach((off) => off());
+    },
+    useOrderLines: (lookup) => {
+      orderLines = lookup;
     },
     flush: () => (writer ? writer.flush() : Promise.resolve(true)),
     onHealthChange: (listener) => void healthListeners.push(listener),
