@@ -14,6 +14,8 @@ import type { MessageView } from './chat.mappers';
 // The chat module's contract. Other modules import only from here (a lint rule enforces it).
 export { CHAT_ERROR_CODES, type ChatErrorCode } from './chat.errors';
 export { readChatConfig, type ChatConfig } from './chat.config';
+// Upkeep: the page-key backfill (scheduled) and the repair of derived counts and positions, for the composition root and admin.
+export { startChatMaintenance, type ChatMaintenance, type ConversationRepair, type BackfillResult } from './chat-maintenance';
 
 /** What a module that guards shared things (uploads' files) may ask chat. */
 export interface ConversationAccess {

@@ -6,6 +6,7 @@ import { chatErrors } from './chat.errors';
 import { toMessageView, type MessageView } from './chat.mappers';
 import { isDuplicateKey } from '../../platform/mongo';
 import type { ChatStore, Notifier } from './chat.store';
+import { messageLockKey } from './chat-maintenance';
 
 export interface MessageChangesDeps {
   models: ChatModels;
@@ -44,11 +45,11 @@ export function createMessageChangesService({ models, store, notifier, config, c
     const now = clock();
     const changeSeq = await store.nextChangeSeq();
     const base = update(now);
-    const updated = await Message.findOneAndUpdate(
-      { _id: message._id, ...extraFilter },
-      { ...base, $max: { changeSeq } },
-      { new: true },
-    ).lean<MessageDoc>();
+    // Under the message's lock, as every writer of a message document (reactions, the page-key
+    // backfill): FerretDB rewrites the whole document, so unserialised writers can undo each other.
+    const updated = await store.withLock(messageLockKey(message._id), () =>
+      Message.findOneAndUpdate({ _id: message._id, ...extraFilter }, { ...base, $max: { changeSeq } }, { new: true }).lean<MessageDoc>(),
+    );
     if (!updated) throw errors.conflict('The message changed meanwhile; reload it and try again');
     const view = toMessageView(updated);
     if (conversation.lastMessage && String(conversation.lastMessage.messageId) === String(updated._id)) {
@@ -68,7 +69,7 @@ export function createMessageChangesService({ models, store, notifier, config, c
    */
   async function publishReactions(message: MessageDoc, participantIds: Types.ObjectId[]): Promise<MessageView> {
     const changeSeq = await store.nextChangeSeq();
-    const updated = await store.withLock(`chat:message:${String(message._id)}`, async () => {
+    const updated = await store.withLock(messageLockKey(message._id), async () => {
       const reactions = await currentReactions(message._id);
       await Message.updateOne({ _id: message._id }, { $set: { reactions }, $max: { changeSeq } });
       return Message.findById(message._id).lean<MessageDoc>();
