@@ -260,6 +260,7 @@ const paymentSchema = new Schema<PaymentDoc>(
   { collection: 'finance_payments', versionKey: false, timestamps: true },
 );
 paymentSchema.index({ providerRef: 1 });
+paymentSchema.index({ providerPaymentId: 1 });
 paymentSchema.index({ userId: 1 });
 paymentSchema.index({ vendorId: 1 });
 

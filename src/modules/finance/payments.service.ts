@@ -165,6 +165,17 @@ export function createPaymentsService(deps: {
     return findByRef(provider, providerRef);
   }
 
+  /**
+   * A Stripe dispute names its charge (the PaymentIntent's latest_charge, stored from the success
+   * event) and its PaymentIntent: by the charge, checked against the PaymentIntent; a payment whose
+   * charge was never recorded falls back to the PaymentIntent.
+   */
+  async function locateByCharge(provider: Provider, providerRef: string, chargeId: string): Promise<PaymentDoc | null> {
+    const byCharge = await Payment.findOne({ providerPaymentId: chargeId, provider }).lean<PaymentDoc>();
+    if (byCharge) return byCharge.providerRef === providerRef ? byCharge : null;
+    return findByRef(provider, providerRef);
+  }
+
   const paidInto = (payment: PaymentDoc) => payment.lineId ?? accountIds.vendor(payment.vendorId, payment.currency);
 
   function eventPayload(payment: PaymentDoc) {
@@ -240,8 +251,8 @@ export function createPaymentsService(deps: {
   }
 
   /** A dispute freezes its amount: a pending transfer back from the account the payment paid into. */
-  async function disputeOpened(input: { provider: Provider; providerRef: string; paymentId?: string | null; disputeId: string; amount: number; currency: string; reason: string | null }) {
-    const found = await locate(input.provider, input.providerRef, input.paymentId);
+  async function disputeOpened(input: { provider: Provider; providerRef: string; paymentId?: string | null; chargeId?: string | null; disputeId: string; amount: number; currency: string; reason: string | null }) {
+    const found = input.chargeId ? await locateByCharge(input.provider, input.providerRef, input.chargeId) : await locate(input.provider, input.providerRef, input.paymentId);
     if (!found) return { outcome: 'ignored' as const, note: 'no payment for this reference' };
     return withPaymentLock(found._id, async () => {
       const payment = (await findById(found._id)) as PaymentDoc;

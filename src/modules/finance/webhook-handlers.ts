@@ -52,7 +52,7 @@ export function createWebhookHandlers(deps: { payments: PaymentsService; logger:
       const amount = int(object.amount);
       const currency = str(object.currency);
       if (!ref || !id || amount === null || !currency) return ignored('dispute without payment_intent, id, amount or currency');
-      return payments.disputeOpened({ provider: 'stripe', providerRef: ref, disputeId: id, amount, currency, reason: str(object.reason) });
+      return payments.disputeOpened({ provider: 'stripe', providerRef: ref, chargeId: str(object.charge), disputeId: id, amount, currency, reason: str(object.reason) });
     }
     if (type === 'charge.dispute.closed') {
       const id = str(object.id);
