@@ -3,24 +3,34 @@ import { startTestServer, type TestServer } from '../helpers/server';
 import { bearer, createUser, type TestUser } from '../helpers/users';
 import { CHAT_TEST_ENV, clientId, directConversation, nextEvent, openSocket } from '../chat/chat-helpers';
 import { makeImage, tempUploadDir, uploadFile } from '../uploads/media';
-import { testSecretsEnv, until } from '../webhooks/harness';
-import { startAiPeer, type TaskRequest } from './peer';
+import { secrets, testSecretsEnv, until } from '../webhooks/harness';
+import { startAiPeer, type AiPeer, type TaskRequest } from './peer';
 
-// What the provider "extracts": two good items, one priced as a bare integer with the output's
-// currency, and four it got wrong (no name, a fractional price, a second currency, a zero quantity).
-const extractedItems = [
-  { name: '  Basmati rice 25 kg ', sku: 'BR-25', unitPrice: { amount: 180000, currency: 'INR' }, quantity: 10, unit: 'bag' },
-  { name: 'Toor dal', description: 'Unpolished, 1 kg packs', unitPrice: 14500 },
-  { sku: 'X-1', unitPrice: 100 },
-  { name: 'Ghee 1 L', unitPrice: 649.5 },
-  { name: 'Olive oil', unitPrice: { amount: 1200, currency: 'EUR' } },
-  { name: 'Salt', unitPrice: 2000, quantity: 0 },
-  'not an item',
-];
+// The catalogue the uploader sends: two good rows and three the draft must drop (no name, a
+// fractional price, a zero quantity). The peer reads it through the signed link and extracts each row.
+const CATALOGUE_CSV = [
+  'sku;name;price;quantity;unit',
+  'BR-25;  Basmati rice 25 kg ;180000;10;bag',
+  'TD-1;Toor dal;14500;;',
+  'X-1;;100;;',
+  'GH-1;Ghee 1 L;649.5;;',
+  'SL-1;Salt;2000;0;',
+].join('\n');
+
+/** What the local provider "extracts" from a semicolon-separated catalogue it downloaded. */
+function itemsOf(csv: string) {
+  const optional = (value: string | undefined) => (value ? value : undefined);
+  return csv
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((line) => line.split(';'))
+    .map(([sku, name, price, quantity, unit]) => ({ sku: optional(sku), name: optional(name), unitPrice: Number(price), quantity: quantity ? Number(quantity) : undefined, unit: optional(unit) }));
+}
 
 describe('AI entry points: translate a message, extract a catalogue into a draft offer', () => {
   let app: TestServer;
-  let peer: Awaited<ReturnType<typeof startAiPeer>>;
+  let peer: AiPeer;
   let alice: TestUser;
   let bob: TestUser;
   let carol: TestUser;
@@ -30,10 +40,15 @@ describe('AI entry points: translate a message, extract a catalogue into a draft
   beforeAll(async () => {
     peer = await startAiPeer(
       () => app.url,
-      (request: TaskRequest) =>
-        request.task === 'translate_message'
-          ? { type: 'ai.task.succeeded', data: { correlationId: request.correlationId, task: request.task, output: { text: `[${request.input.targetLanguage}] namaste` } } }
-          : { type: 'ai.task.succeeded', data: { correlationId: request.correlationId, task: request.task, output: { currency: 'INR', items: extractedItems } } },
+      async (request: TaskRequest, tools) => {
+        if (request.task === 'translate_message') {
+          return { type: 'ai.task.succeeded', data: { correlationId: request.correlationId, task: request.task, output: { text: `[${request.input.targetLanguage}] namaste` } } };
+        }
+        // The provider has no session: it reads the document through the signed link, or fails the task.
+        const document = await tools.fetchDocument(request.input.documentUrl ?? '');
+        if (document.status !== 200) throw new Error(`The document could not be read (${document.status})`);
+        return { type: 'ai.task.succeeded', data: { correlationId: request.correlationId, task: request.task, output: { currency: 'INR', items: itemsOf(document.body.toString()) } } };
+      },
     );
     app = await startTestServer({ env: { ...CHAT_TEST_ENV, ...testSecretsEnv, AI_PROVIDER_URL: peer.url, UPLOAD_DIR: await tempUploadDir() } });
     [alice, bob, carol] = [await createUser(app), await createUser(app), await createUser(app)];
@@ -41,7 +56,7 @@ describe('AI entry points: translate a message, extract a catalogue into a draft
     const sent = await app.api.post(`/api/chat/conversations/${conversationId}/messages`).set('Authorization', bearer(alice)).send({ clientMessageId: clientId(), text: 'Hello, the rice is ready' });
     expect(sent.status).toBe(201);
     messageId = sent.body.data.id;
-    const upload = await uploadFile(app, alice.accessToken, 'document', Buffer.from('sku;name;price\nBR-25;Basmati rice 25 kg;1800\n'), 'catalogue.csv', 'text/csv');
+    const upload = await uploadFile(app, alice.accessToken, 'document', Buffer.from(CATALOGUE_CSV), 'catalogue.csv', 'text/csv');
     expect(upload.status).toBe(201);
     documentId = upload.body.data.id;
   }, 120_000);
@@ -75,13 +90,21 @@ describe('AI entry points: translate a message, extract a catalogue into a draft
     }
   });
 
-  it("extracts the uploader's document into a draft offer: good items normalised to the offers item shape, the rest dropped and counted", async () => {
+  it("extracts the uploader's document, read by the provider through a signed link, into a draft offer: good rows normalised, the rest dropped and counted", async () => {
     const socket = await openSocket(app.url, alice);
     const completed = nextEvent<{ output: unknown }>(socket, 'ai:task_completed', (event) => (event as { task?: string }).task === 'extract_catalogue', 15_000);
     const res = await post(alice, '/api/ai/catalogue-extractions', { uploadId: documentId });
     expect(res.status).toBe(202);
-    expect(res.body.data).toMatchObject({ task: 'extract_catalogue', status: 'running', subjectId: documentId });
+    expect(res.body.data).toMatchObject({ task: 'extract_catalogue', status: 'running', subjectId: documentId, input: { mimeType: 'text/csv; charset=utf-8', fileName: 'catalogue.csv' } });
+    // The link is sent to the provider, never stored on the task or shown.
+    expect(res.body.data.input.documentUrl).toBeUndefined();
+    const sent = peer.received.at(-1) as TaskRequest;
+    expect(sent.input.documentUrl).toMatch(new RegExp(`^${secrets.publicBaseUrl}/api/upload/${documentId}/signed-content\\?expires=[0-9]+&signature=[A-Za-z0-9_-]{43}$`));
+    expect(Date.parse(sent.input.documentExpiresAt ?? '')).toBeGreaterThan(Date.now());
     await until(async () => (await getTask(alice, res.body.data.id)).body.data.status === 'succeeded', 'extraction finished');
+    // The provider read the uploaded bytes, with no session, through that link.
+    expect(peer.fetched.at(-1)).toMatchObject({ url: sent.input.documentUrl, status: 200 });
+    expect(peer.fetched.at(-1)?.body.toString()).toBe(CATALOGUE_CSV);
     const task = await getTask(alice, res.body.data.id);
     // The uploader's socket is told the draft offer, the same as the task shows, not the provider's raw items.
     const announced = (await completed).output;
@@ -92,10 +115,10 @@ describe('AI entry points: translate a message, extract a catalogue into a draft
         currency: 'INR',
         items: [
           { name: 'Basmati rice 25 kg', sku: 'BR-25', quantity: 10, unit: 'bag', unitPrice: 180000 },
-          { name: 'Toor dal', description: 'Unpolished, 1 kg packs', quantity: 1, unit: 'unit', unitPrice: 14500 },
+          { name: 'Toor dal', sku: 'TD-1', quantity: 1, unit: 'unit', unitPrice: 14500 },
         ],
       },
-      droppedItems: 5,
+      droppedItems: 3,
     });
     expect(await app.ctx.mongo.collection('ai_drafts').countDocuments({ taskId: res.body.data.id })).toBe(1);
   });
@@ -155,6 +178,26 @@ describe('AI entry points without AI_PROVIDER_URL', () => {
       expect(await app.ctx.mongo.collection('webhook_ai_tasks').countDocuments({})).toBe(0);
     } finally {
       await app.close();
+    }
+  }, 60_000);
+});
+
+describe('AI catalogue extraction on a server that cannot sign download links', () => {
+  it('answers 503 before a task is recorded or the provider asked (the provider could not read the document)', async () => {
+    const peer = await startAiPeer(() => app.url, () => null);
+    const app = await startTestServer({ env: { ...CHAT_TEST_ENV, ...testSecretsEnv, UPLOAD_SIGNING_SECRET: undefined, AI_PROVIDER_URL: peer.url, UPLOAD_DIR: await tempUploadDir() } });
+    try {
+      const user = await createUser(app);
+      const upload = await uploadFile(app, user.accessToken, 'document', Buffer.from(CATALOGUE_CSV), 'catalogue.csv', 'text/csv');
+      expect(upload.status).toBe(201);
+      const res = await app.api.post('/api/ai/catalogue-extractions').set('Authorization', bearer(user)).send({ uploadId: upload.body.data.id });
+      expect(res.status).toBe(503);
+      expect(res.body.error.code).toBe('SERVICE_UNAVAILABLE');
+      expect(await app.ctx.mongo.collection('webhook_ai_tasks').countDocuments({})).toBe(0);
+      expect(peer.received).toHaveLength(0);
+    } finally {
+      await app.close();
+      await peer.close();
     }
   }, 60_000);
 });

@@ -1,54 +1,11 @@
-import http from 'node:http';
 import type { AiTaskView } from '../../src/modules/webhooks';
 import { getAiTaskModel } from '../../src/modules/webhooks/ai-tasks.model';
+import { startAiPeer, type AiPeer, type TaskRequest } from '../ai/peer';
 import { secrets, standardDelivery, startInbox, until, type Inbox } from './harness';
-
-interface TaskRequest {
-  correlationId: string;
-  task: string;
-  input: Record<string, string>;
-  callbackUrl: string;
-}
-
-/**
- * A small local AI provider: takes POST /tasks, answers 202, then calls back with a Standard
- * Webhooks signature. The callback URL it is given is the public one; like the proxy in front of
- * the app, it delivers to the inbox's local address with the same path.
- */
-async function startAiPeer(target: () => string, answer: (request: TaskRequest) => { type: string; data: Record<string, unknown> } | null) {
-  const received: TaskRequest[] = [];
-  let status = 202;
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
-    req.on('end', () => {
-      const request = JSON.parse(body) as TaskRequest;
-      received.push(request);
-      res.writeHead(status).end();
-      if (status !== 202) return;
-      const callback = answer(request);
-      if (!callback) return;
-      setImmediate(() => {
-        const delivery = standardDelivery({ ...callback, timestamp: new Date().toISOString() }, { secret: secrets.ai });
-        void fetch(`${target()}${new URL(request.callbackUrl).pathname}`, { method: 'POST', body: delivery.body, headers: delivery.headers });
-      });
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  return {
-    url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`,
-    received,
-    failWith(code: number) {
-      status = code;
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 describe('AI tasks: started through the provider interface, matched to the signed callback, applied once', () => {
   let inbox: Inbox;
-  let peer: Awaited<ReturnType<typeof startAiPeer>>;
+  let peer: AiPeer;
   const applied: AiTaskView[] = [];
   const notified: Array<{ userId: string; event: string; payload: Record<string, unknown> }> = [];
 
@@ -93,7 +50,12 @@ describe('AI tasks: started through the provider interface, matched to the signe
   });
 
   it('extracts a catalogue from an upload and hands the items to the catalogue sink (offers: a draft offer)', async () => {
-    const task = await inbox.module.aiTasks.startCatalogueExtraction('user-b', 'upload-1');
+    const document = { url: `${secrets.publicBaseUrl}/api/upload/upload-1/signed-content?expires=1&signature=s`, expiresAt: '2026-12-01T10:10:00.000Z', mimeType: 'text/csv; charset=utf-8', fileName: 'catalogue.csv' };
+    const task = await inbox.module.aiTasks.startCatalogueExtraction('user-b', 'upload-1', document);
+    // The provider is given the signed link to read; the task records only the document's type and name.
+    expect((peer.received.at(-1) as TaskRequest).input).toEqual({ subjectId: 'upload-1', documentUrl: document.url, documentExpiresAt: document.expiresAt, mimeType: document.mimeType, fileName: 'catalogue.csv' });
+    expect(task.input).toEqual({ mimeType: document.mimeType, fileName: 'catalogue.csv' });
+    expect(JSON.stringify(await getAiTaskModel(inbox.ctx.mongo).findById(task.id).lean())).not.toContain('signed-content');
     await until(async () => (await inbox.module.aiTasks.get(task.id, 'user-b')).status === 'succeeded', 'task finished');
     expect(applied.find((t) => t.id === task.id)?.output).toEqual({ items: [{ name: 'Basmati rice 25 kg', unitPrice: { amount: 180000, currency: 'INR' } }] });
   });

@@ -52,6 +52,7 @@ export const testSecretsEnv: Record<string, string> = {
   LOGISTICS_WEBHOOK_SECRET: secrets.logistics,
   LOGISTICS_WEBHOOK_PREVIOUS_SECRETS: secrets.logisticsOld,
   AI_WEBHOOK_SECRET: secrets.ai,
+  UPLOAD_SIGNING_SECRET: 'upload-signing-secret-for-tests-0123456789',
   WEBHOOK_JOB_ATTEMPTS: '4',
   WEBHOOK_RETRY_BASE_DELAY_MS: '20',
   WEBHOOK_RETRY_MAX_DELAY_MS: '100',

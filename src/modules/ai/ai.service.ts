@@ -2,7 +2,7 @@ import { errors } from '../../platform/errors';
 import { isDuplicateKey } from '../../platform/mongo';
 import type { Logger } from '../../platform/logger';
 import type { MessageAccess } from '../chat';
-import type { OwnUploads } from '../uploads';
+import type { OwnUploads, SignedDownloads } from '../uploads';
 import type { AiResultSinks, AiTaskView, WebhooksModule } from '../webhooks';
 import { aiErrors } from './ai.errors';
 import type { AiDraftDoc, AiDraftModel } from './ai.model';
@@ -14,7 +14,8 @@ export interface AiServiceDeps {
   /** False when AI_PROVIDER_URL is not set: every start is 503 PROVIDER_UNAVAILABLE. */
   configured: boolean;
   messages: MessageAccess;
-  uploads: OwnUploads;
+  /** Ownership, and the signed link the provider reads the document through. */
+  uploads: OwnUploads & SignedDownloads;
   drafts: AiDraftModel;
   logger: Logger;
   clock: () => Date;
@@ -70,7 +71,10 @@ export function createAiService(deps: AiServiceDeps) {
       const upload = await deps.uploads.ownUpload(uploadId, userId);
       if (!upload) throw errors.notFound('Upload');
       if (upload.kind !== 'document') throw errors.validation([{ field: 'uploadId', message: 'A catalogue is extracted from a document upload (PDF, DOCX, XLSX or CSV)' }]);
-      return tasks.startCatalogueExtraction(userId, uploadId);
+      // The provider holds no session: it fetches the document through a short-lived signed link
+      // (SERVICE_UNAVAILABLE before anything is recorded when the server cannot sign links).
+      const link = deps.uploads.signedDownloadUrl(uploadId);
+      return tasks.startCatalogueExtraction(userId, uploadId, { url: link.url, expiresAt: link.expiresAt, mimeType: upload.mimeType, fileName: upload.fileName });
     },
     /** The requester's own task (NOT_FOUND for anyone else's); a finished extraction's output is its draft offer. */
     async get(taskId: string, userId: string): Promise<AiTaskView> {

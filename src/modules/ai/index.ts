@@ -2,7 +2,7 @@ import type { RequestHandler } from 'express';
 import type { AppContext } from '../../platform/context';
 import type { AppModule } from '../../platform/module';
 import type { MessageAccess } from '../chat';
-import type { OwnUploads } from '../uploads';
+import type { OwnUploads, SignedDownloads } from '../uploads';
 import type { AiResultSinks, WebhooksModule } from '../webhooks';
 import { getAiDraftModel } from './ai.model';
 import { createAiRouter } from './ai.routes';
@@ -31,7 +31,8 @@ export function createAiModule(deps: {
   /** Whether AI_PROVIDER_URL is set (the webhooks config): without it starting a task is 503 PROVIDER_UNAVAILABLE. */
   configured: boolean;
   messages: MessageAccess;
-  uploads: OwnUploads;
+  /** Ownership checks and the signed link the provider reads a catalogue document through. */
+  uploads: OwnUploads & SignedDownloads;
 }): AiModule {
   const { ctx } = deps;
   const service = createAiService({

@@ -30,6 +30,14 @@ export interface AiResultSinks {
   extract_catalogue?(task: AiTaskView): Promise<unknown>;
 }
 
+/** The document a catalogue extraction reads: a signed link the provider can fetch without a session. */
+export interface CatalogueDocument {
+  url: string;
+  expiresAt: string;
+  mimeType: string;
+  fileName: string;
+}
+
 /** Tells a user about their task (the composition root wires it to the socket room `user:<id>`). */
 export type NotifyUser = (userId: string, event: 'ai:task_completed', payload: Record<string, unknown>) => void;
 
@@ -67,7 +75,8 @@ export function createAiTasksService(deps: {
 }) {
   const { tasks, locks, clock } = deps;
 
-  async function start(task: AiTaskKind, requesterId: string, subjectId: string, input: Record<string, string>): Promise<AiTaskView> {
+  /** `input` is recorded on the task and sent; `transient` (a signed link, say) is sent to the provider only, never stored. */
+  async function start(task: AiTaskKind, requesterId: string, subjectId: string, input: Record<string, string>, transient: Record<string, string> = {}): Promise<AiTaskView> {
     if (!deps.provider) throw errors.serviceUnavailable('AI features are not configured on this server');
     const doc = await tasks.create({
       correlationId: randomBytes(16).toString('hex'),
@@ -82,7 +91,7 @@ export function createAiTasksService(deps: {
       finishedAt: null,
     });
     try {
-      await deps.provider.startTask({ correlationId: doc.correlationId, task, input: { ...input, subjectId }, callbackUrl: deps.callbackUrl });
+      await deps.provider.startTask({ correlationId: doc.correlationId, task, input: { ...input, ...transient, subjectId }, callbackUrl: deps.callbackUrl });
     } catch (err) {
       deps.logger.warn('AI: the provider did not take a task', { taskId: doc._id.toHexString(), error: err instanceof Error ? err.message : String(err) });
       await tasks.updateOne({ _id: doc._id }, { $set: { status: 'failed', error: 'The AI provider is unavailable', finishedAt: clock() } });
@@ -129,8 +138,19 @@ export function createAiTasksService(deps: {
      */
     startTranslation: (requesterId: string, messageId: string, targetLanguage: string, text?: string) =>
       start('translate_message', requesterId, messageId, text === undefined ? { targetLanguage } : { targetLanguage, text }),
-    /** Reads a catalogue out of an uploaded document (uploads/offers check ownership before calling). */
-    startCatalogueExtraction: (requesterId: string, uploadId: string) => start('extract_catalogue', requesterId, uploadId, {}),
+    /**
+     * Reads a catalogue out of an uploaded document. The caller (the AI module) checks ownership and
+     * passes the document: its type and name are recorded; the signed download link the provider
+     * fetches it through (`documentUrl`, valid until `documentExpiresAt`) is sent, never stored.
+     */
+    startCatalogueExtraction: (requesterId: string, uploadId: string, document?: CatalogueDocument) =>
+      start(
+        'extract_catalogue',
+        requesterId,
+        uploadId,
+        document ? { mimeType: document.mimeType, fileName: document.fileName } : {},
+        document ? { documentUrl: document.url, documentExpiresAt: document.expiresAt } : {},
+      ),
     /** The requester's own task; NOT_FOUND for anyone else's. */
     async get(taskId: string, requesterId: string): Promise<AiTaskView> {
       const _id = parseObjectId(taskId);

@@ -46,7 +46,7 @@ export { WEBHOOKS_ERROR_CODES, type WebhooksErrorCode } from './webhooks.errors'
 export { readWebhooksConfig, type WebhooksConfig } from './webhooks.config';
 export { webhookEventListSchema, webhookEventIdParam } from './webhooks.schemas';
 export type { AiProvider } from './ai-provider';
-export type { AiTaskView, AiResultSinks, AiTasksService, NotifyUser } from './ai-tasks.service';
+export type { AiTaskView, AiResultSinks, AiTasksService, CatalogueDocument, NotifyUser } from './ai-tasks.service';
 export { AI_TASKS, type AiTaskKind } from './ai-tasks.model';
 
 export interface WebhooksModule extends AppModule {
