@@ -17,7 +17,7 @@ describe('follower and following counts are stored, exact under concurrency, and
     star = await createUser(app, { name: 'Star', role: 'vendor' });
     fans = [];
     for (let i = 0; i < 10; i += 1) fans.push(await createUser(app, { name: `Fan ${i}` }));
-  });
+  }, 120_000);
   afterAll(() => app.close());
 
   it('stay equal to the follow edges after 50 concurrent follow and unfollow operations', async () => {
@@ -47,6 +47,26 @@ describe('follower and following counts are stored, exact under concurrency, and
     expect(await usersModule().repairCounts(star.id)).toEqual({ followersCount: truth, followingCount: 0 });
     expect(await profile(star.id, star)).toEqual(expect.objectContaining({ followersCount: truth, followingCount: 0 }));
     expect(await usersModule().repairCounts(new Types.ObjectId().toHexString())).toBeNull();
+  });
+
+  it('the repair of every user, in batches, restores the counts corrupted on purpose and can resume', async () => {
+    const [a, b] = fans as [TestUser, TestUser];
+    const ids = [star, a, b].map((u) => new Types.ObjectId(u.id));
+    const truth = await Promise.all(ids.map(async (id) => ({ followersCount: await edges({ followeeId: id }), followingCount: await edges({ followerId: id }) })));
+    await app.ctx.mongo.collection('users').updateOne({ _id: ids[0] }, { $set: { followersCount: 999 } });
+    await app.ctx.mongo.collection('users').updateOne({ _id: ids[1] }, { $set: { followingCount: 42 } });
+    await app.ctx.mongo.collection('users').updateOne({ _id: ids[2] }, { $set: { followersCount: 7, followingCount: 7 } });
+    const total = await app.ctx.mongo.collection('users').countDocuments();
+
+    const run = await usersModule().repairAllCounts({ batchSize: 3 });
+    expect(run).toEqual({ checked: total, repaired: 3, lastId: expect.any(String) });
+    for (const [i, id] of ids.entries()) {
+      expect(await profile(String(id), star)).toEqual(expect.objectContaining(truth[i]));
+    }
+    // Nothing left; resuming after the last id checks nothing; a bad resume id checks nothing.
+    expect(await usersModule().repairAllCounts()).toEqual({ checked: total, repaired: 0, lastId: run.lastId });
+    expect(await usersModule().repairAllCounts({ afterId: run.lastId })).toEqual({ checked: 0, repaired: 0, lastId: null });
+    expect(await usersModule().repairAllCounts({ afterId: 'nope' })).toEqual({ checked: 0, repaired: 0, lastId: null });
   });
 
   it('a profile edit racing follows loses neither the edit nor a count', async () => {
