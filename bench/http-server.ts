@@ -132,9 +132,25 @@ async function seed(app: TestServer): Promise<Seeded> {
   const numbers = Array.from({ length: SEED.messages }, (_, n) => n);
   await inBatches(numbers, 10, (batch) => Promise.all(batch.map((n) => sendOne(long, n))));
   await Promise.all(conversationIds.slice(1).map((id, k) => sendOne(id, SEED.messages + k)));
+  // Each counterparty answers once (the benchmarked user gets notifications), and the benchmarked
+  // user (a vendor) makes one offer in each conversation (GET /api/offers has a page to show).
+  let offers = 0;
+  for (let k = 1; k <= 20; k += 1) {
+    const other = k * 7 + 3;
+    const conversationId = conversationIds[k - 1] as string;
+    const reply = await api.post(`/api/chat/conversations/${conversationId}/messages`).set('Authorization', `Bearer ${tokenOf(other)}`).send({ clientMessageId: `bench-reply-${k}`, text: 'Can you do 18 tonnes?' });
+    if (reply.status >= 300) throw new Error(`reply: ${reply.status} ${JSON.stringify(reply.body)}`);
+    const offer = await api.post('/api/offers').set('Authorization', auth).set('Idempotency-Key', `bench-offer-${k}`).send({
+      conversationId, vendorId: String(ids[0]), buyerId: String(ids[other]), currency: 'INR',
+      items: [{ name: 'TMT bars 12 mm', quantity: 20, unit: 't', unitPrice: 5_400_000 }],
+      delivery: { place: 'Pune', leadTimeDays: 10 }, payment: { kind: 'prepaid' },
+    });
+    if (offer.status < 300) offers += 1;
+    else if (k === 1) console.error(`bench: an offer could not be made (${offer.status} ${JSON.stringify(offer.body)}); GET /api/offers is measured on what exists`);
+  }
 
   const names = ['users', 'follows', 'auth_sessions', 'chat_conversations', 'chat_members', 'chat_messages'];
-  const counts: Record<string, number> = {};
+  const counts: Record<string, number> = { 'offers made': offers };
   for (const name of names) counts[name] = await db.collection(name).countDocuments();
   return { token: tokenOf(0), userId: String(ids[0]), profileId: String(ids[31]), conversationId: long, counts };
 }
