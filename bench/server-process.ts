@@ -129,9 +129,12 @@ async function main(): Promise<void> {
       },
       monitorCommands: true,
     });
-    app.ctx.mongo.getClient().on('commandStarted', (event: { commandName: string }) => {
+    app.ctx.mongo.getClient().on('commandStarted', (event: { commandName: string; command: Record<string, unknown> }) => {
       storeOps.total += 1;
-      storeOps.byName[event.commandName] = (storeOps.byName[event.commandName] ?? 0) + 1;
+      // By command and collection (`insert chat_messages`), so the per-message breakdown names each one.
+      const target = event.command[event.commandName];
+      const name = typeof target === 'string' ? `${event.commandName} ${target}` : event.commandName;
+      storeOps.byName[name] = (storeOps.byName[name] ?? 0) + 1;
     });
     close = app.close;
     // BENCH_QUERIES=1 prints every MongoDB operation, to see what one message costs.

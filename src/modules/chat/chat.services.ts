@@ -87,8 +87,9 @@ export function createChatServices({ ctx, config, io, users, attachments }: Chat
   });
   const conversationDetails = createConversationDetails(conversations, presence);
   // Emit claims older than any real retry are deleted (emits-sweep.ts); once at a time across processes with Redis.
-  ctx.jobs.schedule('chat-emits-sweep', { everyMs: config.emitSweepEveryMs }, async ({ now }) => {
-    const { deleted } = await sweepMessageEmits(models, { now, retentionMs: config.emitRetentionHours * 3_600_000 });
+  // By the app's clock (claims are stamped with it), not the runner's.
+  ctx.jobs.schedule('chat-emits-sweep', { everyMs: config.emitSweepEveryMs }, async () => {
+    const { deleted } = await sweepMessageEmits(models, { now: clock(), retentionMs: config.emitRetentionHours * 3_600_000 });
     if (deleted > 0) logger.info('Swept chat emit claims', { deleted });
   });
   const services = { models, store, membership, conversations, conversationDetails, messages, changes, receipts, sync, presence, typing };

@@ -154,10 +154,18 @@ export function createDerivedState({ models, mongo, locks, leaseMs }: DerivedSta
     }
   }
 
+  // A drain starts after the current turn's microtasks, so the summary and the position a send
+  // asks for together (and whatever else arrived in that turn) go into the same write.
+  let scheduled = false;
   const waitFor = (add: (waiter: Waiter) => void) =>
     new Promise<void>((resolve, reject) => {
       add({ resolve, reject });
-      if (!running) void drain();
+      if (running || scheduled) return;
+      scheduled = true;
+      queueMicrotask(() => {
+        scheduled = false;
+        if (!running) void drain();
+      });
     });
 
   return {
