@@ -147,7 +147,7 @@ export function createModules(base: Omit<ModuleDeps, 'auth'>): AppModule[] {
   // "Products by volume": analytics reads a new order's lines through offers' contract.
   analytics.useOrderLines((orderId) => offers.orders.getOrder(orderId));
   analytics.onHealthChange(({ down, error, buffered }) =>
-    void admin.recordSystemEvent(down ? 'dependency.down' : 'dependency.up', { dependency: 'postgresql', via: 'analytics', error: error?.slice(0, 300) ?? null, buffered }),
+    admin.dependencyChanged({ dependency: 'postgresql', down, via: 'analytics', error, buffered }),
   );
   return [createSystemModule(deps), analytics, authModule, users, uploads, chat, offers, finance, webhooks, ai, notifications, admin];
 }

@@ -8,6 +8,8 @@ export interface AdminConfig {
   maxPeriodDays: number;
   /** How often failed jobs are copied into the system events (once each). */
   jobWatchEveryMs: number;
+  /** How often each process probes MongoDB, PostgreSQL and Redis for the system events' outages and recoveries. */
+  dependencyCheckEveryMs: number;
 }
 
 export function readAdminConfig(read: EnvReader): AdminConfig {
@@ -15,5 +17,6 @@ export function readAdminConfig(read: EnvReader): AdminConfig {
     auditExportMaxRows: read.int('ADMIN_AUDIT_EXPORT_MAX_ROWS', 50_000, 1, 1_000_000),
     maxPeriodDays: read.int('ADMIN_MAX_PERIOD_DAYS', 400, 1, 3_660),
     jobWatchEveryMs: read.int('ADMIN_JOB_WATCH_EVERY_MS', 60_000, 1_000, 3_600_000),
+    dependencyCheckEveryMs: read.int('ADMIN_DEPENDENCY_CHECK_EVERY_MS', 10_000, 100, 600_000),
   };
 }

@@ -9,6 +9,7 @@ import { getAdminModels, type SystemEventKind } from './admin.model';
 import type { CoreAdminPorts, OversightPorts } from './admin.ports';
 import { createAuditTrail } from './audit.service';
 import { createSystemEvents } from './system-events';
+import { createDependencyWatch, type DependencyChange } from './dependency-watch';
 import { createUsersAdminService } from './users-admin.service';
 import { createOversightService } from './oversight.service';
 import { createAdminRouter } from './admin.routes';
@@ -19,6 +20,7 @@ export { ADMIN_ERROR_CODES, type AdminErrorCode } from './admin.errors';
 export type { AdminActor } from './admin.guard';
 export type { CoreAdminPorts, OversightPorts, OffersAdminPort, WebhooksAdminPort, FinanceAdminPort, NotificationsAdminPort, AccessPort, SessionsPort, Page } from './admin.ports';
 export { csvField, csvRecord } from './csv';
+export type { DependencyChange, Dependency } from './dependency-watch';
 
 export interface AdminModule extends AppModule {
   /** The services behind the routes; every method refuses (FORBIDDEN) unless its first argument is an admin actor. */
@@ -26,6 +28,13 @@ export interface AdminModule extends AppModule {
   oversight: ReturnType<typeof createOversightService>;
   /** For the composition root: dependency outages seen elsewhere (analytics' PostgreSQL writes). */
   recordSystemEvent(kind: SystemEventKind, details?: Record<string, string | number | boolean | null>): Promise<void>;
+  /**
+   * For the composition root: a dependency's health as another module sees it (analytics'
+   * PostgreSQL writes). Joins the admin's own probes: only a change of state is recorded.
+   */
+  dependencyChanged(change: DependencyChange): void;
+  /** Probes MongoDB, PostgreSQL and Redis now (also on a timer) and records what changed. */
+  checkDependencies(): Promise<void>;
   /** Copies failed jobs not yet recorded into the system events (also on a schedule). */
   watchFailedJobs(): Promise<number>;
 }
@@ -52,6 +61,15 @@ export function createAdminModule(deps: AdminDeps): AdminModule {
   const oversight = guardService(
     createOversightService({ ...deps, audit, systemEvents, maxPeriodDays: config.maxPeriodDays, auditExportMaxRows: config.auditExportMaxRows }),
   );
+  const dependencies = createDependencyWatch({
+    mongo: ctx.mongo,
+    postgres: ctx.postgres,
+    redis: ctx.redis,
+    everyMs: config.dependencyCheckEveryMs,
+    write: (doc) => models.systemEvents.create({ ...doc, process: systemEvents.processName }),
+    clock: ctx.clock,
+    logger: ctx.logger,
+  });
   async function watchFailedJobs(): Promise<number> {
     let recorded = 0;
     for (const job of await deps.jobs.listFailed({ limit: 200 })) {
@@ -68,6 +86,8 @@ export function createAdminModule(deps: AdminDeps): AdminModule {
   return {
     name: 'admin',
     recordSystemEvent: (kind, details = {}) => systemEvents.record(kind, details),
+    dependencyChanged: (change) => dependencies.report(change),
+    checkDependencies: () => dependencies.check(),
     watchFailedJobs,
     http: createAdminRouter({
       users,
@@ -77,7 +97,13 @@ export function createAdminModule(deps: AdminDeps): AdminModule {
     }),
     users,
     oversight,
-    start: () => systemEvents.record('process.started', { pid: process.pid, node: process.version }),
-    stop: () => systemEvents.record('process.stopped', { pid: process.pid, uptimeSeconds: Math.round(process.uptime()) }),
+    async start() {
+      await systemEvents.record('process.started', { pid: process.pid, node: process.version });
+      dependencies.start();
+    },
+    async stop() {
+      await dependencies.stop();
+      await systemEvents.record('process.stopped', { pid: process.pid, uptimeSeconds: Math.round(process.uptime()) });
+    },
   };
 }

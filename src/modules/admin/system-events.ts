@@ -15,6 +15,8 @@ export function toSystemEventView(doc: SystemEventDoc) {
 /** Process starts and stops (and other system happenings) as records an admin can list. */
 export function createSystemEvents(models: AdminModels, clock: () => Date, logger: Logger) {
   return {
+    /** host:pid, as every event of this process names it. */
+    processName: PROCESS,
     /** Best effort: a system event never stops a start or a shutdown. */
     async record(kind: SystemEventKind, details: SystemEventDoc['details'] = {}): Promise<void> {
       await models.systemEvents.create({ at: clock(), kind, process: PROCESS, details }).catch((err: unknown) =>
