@@ -1,6 +1,6 @@
 import type { OfferEventPayload, OrderEventPayload } from '../../platform/events';
 import type { DiffEntry, Money, OfferDoc, OfferRound, OfferStatus, OfferTerms } from './offers.model';
-import type { OrderDoc, OrderHistoryEntry, OrderStatus, Shipment } from './orders.model';
+import type { OrderDoc, OrderHistoryEntry, OrderStatus, Shipment, ShipmentEvent } from './orders.model';
 
 export interface OfferItemView {
   name: string;
@@ -60,23 +60,10 @@ export interface OfferView {
   updatedAt: string;
 }
 
-/** A carrier event as a party sees it. */
-export interface ShipmentEventView {
-  status: string;
-  carrier: string;
-  trackingNumber: string | null;
-  location: string | null;
-  /** The carrier's time for the event. */
-  at: string;
-  receivedAt: string;
-}
+/** A carrier event as a party sees it (the provider's event id stays inside). */
+export type ShipmentEventView = Omit<ShipmentEvent, 'eventId'>;
 
-export interface ShipmentView {
-  carrier: string | null;
-  trackingNumber: string | null;
-  /** The carrier status of the latest event by carrier time. */
-  lastStatus: string | null;
-  lastUpdateAt: string | null;
+export interface ShipmentView extends Omit<Shipment, 'timeline' | 'lastLocation'> {
   lastLocation: string | null;
   /** Oldest first by carrier time (GET /orders/:id and order steps; lists leave it out). */
   timeline?: ShipmentEventView[];
@@ -173,24 +160,11 @@ export function toOfferView(doc: OfferDoc, now: Date, options: { rounds?: boolea
 }
 
 function shipmentView(shipment: Shipment, withTimeline: boolean): ShipmentView {
+  const { timeline, ...summary } = shipment;
   return {
-    carrier: shipment.carrier,
-    trackingNumber: shipment.trackingNumber,
-    lastStatus: shipment.lastStatus,
-    lastUpdateAt: shipment.lastUpdateAt,
-    lastLocation: shipment.lastLocation ?? null,
-    ...(withTimeline
-      ? {
-          timeline: (shipment.timeline ?? []).map((event) => ({
-            status: event.status,
-            carrier: event.carrier,
-            trackingNumber: event.trackingNumber,
-            location: event.location,
-            at: event.at,
-            receivedAt: event.receivedAt,
-          })),
-        }
-      : {}),
+    ...summary,
+    lastLocation: summary.lastLocation ?? null,
+    ...(withTimeline ? { timeline: (timeline ?? []).map(({ eventId: _eventId, ...event }) => event) } : {}),
   };
 }
 
