@@ -51,10 +51,10 @@ export interface SeedOptions {
 }
 
 export const DEFAULT_OPTIONS: Omit<SeedOptions, 'out'> = {
-  users: 40,
-  conversations: 50,
-  messages: 8,
-  offers: 30,
+  users: 30,
+  conversations: 30,
+  messages: 6,
+  offers: 24,
   seed: 42,
   again: false,
   force: false,
@@ -311,7 +311,7 @@ function createSeeder(deps: SeederDeps) {
   }
 
   // ---- accounts ------------------------------------------------------------------------------
-  async function accounts(tag: string) {
+  async function accounts(tag: string, firstRun: boolean) {
     const categories = [...new Set(cat.PRODUCTS.map((p) => p.category))];
     // Demo accounts first; the super admin is promoted by the create-admin tool (auth's contract), as `npm run create-admin` does.
     const superAdminAccount = await ensureAccount(DEMO.superAdmin);
@@ -323,8 +323,10 @@ function createSeeder(deps: SeederDeps) {
       await http.patch(`/api/admin/users/${opsAccount.actor.id}/role`, { as: superAdmin, body: { role: 'admin', reason: 'Seed: operations team member' } });
     }
     const ops = await login(DEMO.admin.email, DEMO.admin.password, opsAccount.actor.ip);
-    const demoVendor = (await ensureAccount({ ...DEMO.vendor, vendor: true, phone: '+919800000001' })).actor;
-    const demoBuyer = (await ensureAccount({ ...DEMO.buyer, phone: '+919800000002' })).actor;
+    const demoVendorAccount = await ensureAccount({ ...DEMO.vendor, vendor: true, phone: '+919800000001' });
+    const demoBuyerAccount = await ensureAccount({ ...DEMO.buyer, phone: '+919800000002' });
+    const demoVendor = demoVendorAccount.actor;
+    const demoBuyer = demoBuyerAccount.actor;
     await describeBusiness(demoVendor, true, cat.PLACES[0]!, ['Textiles', 'Packaging']);
     await describeBusiness(demoBuyer, false, cat.PLACES[3]!, ['Textiles', 'Spices']);
 
@@ -344,20 +346,21 @@ function createSeeder(deps: SeederDeps) {
       };
     });
     const people = await mapLimit(specs, options.concurrency, async (spec) => {
-      const { actor } = await ensureAccount({ email: spec.email, password: SEED_USER_PASSWORD, name: spec.name, vendor: spec.vendor, phone: spec.phone });
+      const { actor, created } = await ensureAccount({ email: spec.email, password: SEED_USER_PASSWORD, name: spec.name, vendor: spec.vendor, phone: spec.phone });
       if (spec.profile) await describeBusiness(actor, spec.vendor, spec.place, spec.categories);
-      return { actor, place: spec.place, vendor: spec.vendor };
+      return { actor, place: spec.place, vendor: spec.vendor, created };
     });
     const vendors = [demoVendor, ...people.filter((p) => p.vendor).map((p) => p.actor)];
     const buyers = [demoBuyer, ...people.filter((p) => !p.vendor).map((p) => p.actor)];
     const placeOf = new Map<string, cat.Place>(people.map((p) => [p.actor.id, p.place]));
     placeOf.set(demoVendor.id, cat.PLACES[0]!);
     placeOf.set(demoBuyer.id, cat.PLACES[3]!);
-    summary.users.vendor += vendors.length;
-    summary.users.user += buyers.length;
-    summary.users.admin += 1;
-    summary.users.super_admin += 1;
-    out(`  accounts: ${buyers.length} buyers, ${vendors.length} vendors, 1 admin, 1 super admin`);
+    // What this run created (an --again run signs the demo accounts in instead).
+    summary.users.vendor += people.filter((p) => p.vendor && p.created).length + (demoVendorAccount.created ? 1 : 0);
+    summary.users.user += people.filter((p) => !p.vendor && p.created).length + (demoBuyerAccount.created ? 1 : 0);
+    summary.users.admin += opsAccount.created ? 1 : 0;
+    summary.users.super_admin += firstRun ? 1 : 0;
+    out(`  accounts: ${summary.users.user} buyers, ${summary.users.vendor} vendors, ${summary.users.admin} admin, ${summary.users.super_admin} super admin created`);
 
     // Buyers follow a few vendors.
     const followPairs = buyers.flatMap((buyer) => random.sample(vendors, random.int(0, 3)).map((vendor) => ({ buyer, vendor })));
@@ -602,7 +605,7 @@ function createSeeder(deps: SeederDeps) {
       metadata: { paymentId: payment.id },
       ...(outcome === 'failed' ? { last_payment_error: { message: 'Your card was declined.', code: 'card_declined' } } : {}),
     };
-    const body = JSON.stringify({ id: `evt_seed${tag.replace(/[^a-z0-9]/g, '')}_${Date.now().toString(36)}_${eventSeq}`, object: 'event', type, created: Math.floor(Date.now() / 1000), data: { object: intent } });
+    const body = JSON.stringify({ id: `evt_seed${tag}_${Date.now().toString(36)}_${eventSeq}`, object: 'event', type, created: Math.floor(Date.now() / 1000), data: { object: intent } });
     const signature = Stripe.webhooks.generateTestHeaderString({ payload: body, secret: SEED_STRIPE_WEBHOOK_SECRET });
     await http.post('/api/webhooks/stripe', { raw: body, headers: { 'stripe-signature': signature }, ip: '10.99.0.1' });
     for (let attempt = 0; attempt < 100; attempt += 1) {
@@ -727,10 +730,12 @@ function createSeeder(deps: SeederDeps) {
         out(`    (${name}: ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
         return result;
       };
-      const world = await phase('accounts', () => accounts(tag));
-      const convs = await phase('conversations', () => conversations(world, tag));
-      const { deals, expiring } = await phase('negotiations', () => negotiations(world, convs, tag));
-      if (deps.payments) await phase('payments', () => paymentsPhase(deals, tag));
+      const world = await phase('accounts', () => accounts(tag, !seeded));
+      // Client message ids and idempotency keys allow letters, digits, _ : and - only.
+      const keyTag = tag.replace(/[^A-Za-z0-9]/g, '');
+      const convs = await phase('conversations', () => conversations(world, keyTag));
+      const { deals, expiring } = await phase('negotiations', () => negotiations(world, convs, keyTag));
+      if (deps.payments) await phase('payments', () => paymentsPhase(deals, keyTag));
       await phase('oversight', () => oversight(world));
       await phase('expiries', () => expire(expiring));
       await phase('notifications', () => settleNotifications([world.demoBuyer, world.demoVendor]));
