@@ -161,7 +161,10 @@ describe('chat read path: store round trips and pages deep in a long history', (
     const ids: string[] = [];
     for (const other of others) ids.push(await directConversation(app, dave!, other));
     for (const [k, id] of ids.entries()) for (let n = 0; n <= k; n += 1) await send(others[k]!, id, `for dave ${n}`);
-    await get(dave!, '/api/chat/conversations?limit=1');
+    // The steady state: the others' profile summaries are in users' cache after one list (a cold
+    // list reads each person not cached once, by _id).
+    const cold = await get(dave!, '/api/chat/conversations?limit=20');
+    expect(cold.commands.filter((c) => c.command.find === 'users')).toHaveLength(others.length);
     for (const limit of [2, 20]) {
       const { body, commands: issued } = await get(dave!, `/api/chat/conversations?limit=${limit}`);
       expect({ limit, roundTrips: issued.length }).toEqual({ limit, roundTrips: 2 });
@@ -178,5 +181,5 @@ describe('chat read path: store round trips and pages deep in a long history', (
     const second = await get(dave!, `/api/chat/conversations?limit=4&cursor=${(await get(dave!, '/api/chat/conversations?limit=4')).body.page.nextCursor}`);
     expect(second.commands).toHaveLength(2);
     expect((second.body.data as unknown as { id: string }[]).map((r) => r.id)).toEqual([...ids].reverse().slice(4));
-  });
+  }, 120_000);
 });
