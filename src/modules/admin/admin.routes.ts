@@ -76,9 +76,9 @@ export function createAdminRouter({ users, oversight, requireAdmin, ports }: Adm
     route('post', '/orders/:id/cancel', withInput(s.anyIdReasonBody, ['params', 'body'], async ({ id, reason }, res, req) => data(res, await oversight.cancelOrder(actorOf(req, res), id, reason))));
   }
   if (ports.webhooks) {
-    route('get', '/webhooks/events', withInput(s.webhookEventsQuery, ['query'], async (q, res, req) => res.json(await oversight.listWebhookEvents(actorOf(req, res), q))));
-    route('get', '/webhooks/events/:id', withInput(s.anyIdParams, ['params'], async ({ id }, res, req) => data(res, await oversight.getWebhookEvent(actorOf(req, res), id))));
-    route('post', '/webhooks/events/:id/replay', withInput(s.anyIdParams, ['params'], async ({ id }, res, req) => data(res, await oversight.replayWebhookEvent(actorOf(req, res), id))));
+    route('get', '/webhooks', withInput(s.webhookEventsQuery, ['query'], async (q, res, req) => res.json(await oversight.listWebhookEvents(actorOf(req, res), q))));
+    route('get', '/webhooks/:id', withInput(s.anyIdParams, ['params'], async ({ id }, res, req) => data(res, await oversight.getWebhookEvent(actorOf(req, res), id))));
+    route('post', '/webhooks/:id/replay', withInput(s.anyIdParams, ['params'], async ({ id }, res, req) => data(res, await oversight.replayWebhookEvent(actorOf(req, res), id))));
   }
   if (ports.finance) {
     route('put', '/finance/credit-lines', withInput(s.creditLimitBody, ['body'], async (body, res, req) => data(res, await oversight.setCreditLimit(actorOf(req, res), body))));
@@ -88,6 +88,9 @@ export function createAdminRouter({ users, oversight, requireAdmin, ports }: Adm
     route('post', '/finance/credit-lines/:id/unfreeze', withInput(s.anyIdReasonBody, ['params', 'body'], async ({ id, reason }, res, req) => data(res, await oversight.freezeCreditLine(actorOf(req, res), id, false, reason))));
     route('get', '/finance/reconciliation', async (req, res) => data(res, await oversight.lastReconciliation(actorOf(req, res))));
     route('post', '/finance/reconciliation', async (req, res) => data(res, await oversight.reconcile(actorOf(req, res))));
+    route('get', '/finance/payments', withInput(s.financePaymentsQuery, ['query'], async (q, res, req) => res.json(await oversight.listFinancePayments(actorOf(req, res), q))));
+    route('get', '/finance/refunds', withInput(s.financeRefundsQuery, ['query'], async (q, res, req) => res.json(await oversight.listFinanceRefunds(actorOf(req, res), q))));
+    route('get', '/finance/disputes', withInput(s.financeDisputesQuery, ['query'], async (q, res, req) => res.json(await oversight.listFinanceDisputes(actorOf(req, res), q))));
   }
   if (ports.notifications) {
     route('get', '/notifications/stats', withInput(s.periodQuery, ['query'], async (q, res, req) => data(res, await oversight.notificationStats(actorOf(req, res), q))));
