@@ -60,6 +60,20 @@ export interface FinanceAdminPort {
   risk(lineId: string): Promise<unknown>;
   reconcile(): Promise<unknown>;
   lastReconciliation(): Promise<unknown>;
+  /** Newest first; userId is either party (payer or vendor); [from, to) on creation (disputes: opening). */
+  listPayments(query: FinanceListQuery): Promise<Page>;
+  listRefunds(query: FinanceListQuery): Promise<Page>;
+  listDisputes(query: FinanceListQuery): Promise<Page>;
+}
+
+export interface FinanceListQuery {
+  status?: string;
+  provider?: string;
+  userId?: string;
+  from?: string;
+  to?: string;
+  limit?: number;
+  cursor?: string;
 }
 
 /** Notifications oversight (NotificationsModule.admin): campaigns and delivery figures. */

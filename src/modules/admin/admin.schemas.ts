@@ -79,6 +79,18 @@ export const creditLimitBody = defineSchema({
   creditDays: { type: 'integer', optional: true, isInt: { options: { min: 0, max: 365 }, errorMessage: 'creditDays must be an integer from 0 to 365' } },
   reason,
 });
+const financeList = <S extends readonly string[]>(statuses: S) => ({
+  status: { type: 'string', optional: true, oneOf: statuses },
+  provider: { type: 'string', optional: true, oneOf: ['stripe', 'razorpay', 'payu'] as const },
+  userId: ref('userId'),
+  from: time('from'),
+  to: time('to'),
+  limit,
+  cursor,
+}) as const;
+export const financePaymentsQuery = defineSchema(financeList(['created', 'processing', 'succeeded', 'failed', 'cancelled', 'refunded', 'disputed'] as const));
+export const financeRefundsQuery = defineSchema(financeList(['pending', 'succeeded', 'failed'] as const));
+export const financeDisputesQuery = defineSchema(financeList(['open', 'won', 'lost'] as const));
 export const campaignBody = defineSchema({
   title: { type: 'string', trim: true, isLength: { options: { min: 1, max: 120 }, errorMessage: 'title must be 1 to 120 characters' } },
   body: { type: 'string', trim: true, isLength: { options: { min: 1, max: 2_000 }, errorMessage: 'body must be 1 to 2000 characters' } },

@@ -2,7 +2,7 @@ import type { Interval } from '../analytics';
 import { errors } from '../../platform/errors';
 import type { AdminActor } from './admin.guard';
 import { adminErrors } from './admin.errors';
-import type { CoreAdminPorts, OversightPorts } from './admin.ports';
+import type { CoreAdminPorts, FinanceListQuery, OversightPorts } from './admin.ports';
 import type { AuditFilters, AuditTrail } from './audit.service';
 import type { SystemEvents } from './system-events';
 import type { SystemEventKind } from './admin.model';
@@ -137,6 +137,9 @@ export function createOversightService(deps: OversightDeps) {
       return line;
     },
     creditRisk: (_actor: AdminActor, lineId: string) => required(finance).risk(lineId),
+    listFinancePayments: (_actor: AdminActor, q: FinanceListQuery) => required(finance).listPayments(q),
+    listFinanceRefunds: (_actor: AdminActor, q: FinanceListQuery) => required(finance).listRefunds(q),
+    listFinanceDisputes: (_actor: AdminActor, q: FinanceListQuery) => required(finance).listDisputes(q),
     lastReconciliation: (_actor: AdminActor) => required(finance).lastReconciliation(),
     async reconcile(actor: AdminActor) {
       const report = await required(finance).reconcile();

@@ -93,6 +93,8 @@ export interface PaymentDoc {
   requestHash: string;
   userId: string;
   vendorId: string;
+  /** The payer and the vendor (the admin lists' user filter). */
+  partyIds: string[];
   orderId: string | null;
   /** The credit line the payment is credited to; null: the vendor's account (a prepaid order). */
   lineId: string | null;
@@ -121,6 +123,9 @@ export interface RefundDoc {
   /** `<paymentId>:<Idempotency-Key>`, unique. */
   idempotencyKey: string;
   paymentId: string;
+  /** The payment's provider and parties (payer, vendor), copied for the admin lists' filters. */
+  provider: Provider;
+  partyIds: string[];
   amount: number;
   currency: string;
   reason: string | null;
@@ -240,6 +245,7 @@ const paymentSchema = new Schema<PaymentDoc>(
     requestHash: String,
     userId: String,
     vendorId: String,
+    partyIds: { type: [String], default: [] },
     orderId: str,
     lineId: str,
     provider: String,
@@ -263,12 +269,19 @@ paymentSchema.index({ providerRef: 1 });
 paymentSchema.index({ providerPaymentId: 1 });
 paymentSchema.index({ userId: 1 });
 paymentSchema.index({ vendorId: 1 });
+// The admin lists: newest first, by status, provider or party.
+paymentSchema.index({ createdAt: -1, _id: -1 });
+paymentSchema.index({ status: 1, createdAt: -1 });
+paymentSchema.index({ provider: 1, createdAt: -1 });
+paymentSchema.index({ partyIds: 1, createdAt: -1 });
 
 const refundSchema = new Schema<RefundDoc>(
   {
     _id: String,
     idempotencyKey: { type: String, required: true, unique: true },
     paymentId: String,
+    provider: String,
+    partyIds: { type: [String], default: [] },
     amount: Number,
     currency: String,
     reason: str,
@@ -280,6 +293,10 @@ const refundSchema = new Schema<RefundDoc>(
 );
 refundSchema.index({ paymentId: 1 });
 refundSchema.index({ status: 1 });
+refundSchema.index({ createdAt: -1, _id: -1 });
+refundSchema.index({ status: 1, createdAt: -1 });
+refundSchema.index({ provider: 1, createdAt: -1 });
+refundSchema.index({ partyIds: 1, createdAt: -1 });
 
 const disputeSchema = new Schema<DisputeDoc>(
   {
@@ -298,6 +315,10 @@ const disputeSchema = new Schema<DisputeDoc>(
 );
 disputeSchema.index({ paymentId: 1 });
 disputeSchema.index({ partyIds: 1 });
+disputeSchema.index({ openedAt: -1, _id: -1 });
+disputeSchema.index({ status: 1, openedAt: -1 });
+disputeSchema.index({ provider: 1, openedAt: -1 });
+disputeSchema.index({ partyIds: 1, openedAt: -1 });
 
 const reconciliationSchema = new Schema<ReconciliationDoc>(
   {

@@ -7,7 +7,8 @@ import type { CreditHolds, OrdersDirectory } from '../offers';
 import type { UserDirectory } from '../users';
 import type { WebhookHandler } from '../webhooks';
 import type { FinanceConfig } from './finance.config';
-import { toAccountView } from './finance.mapper';
+import { createAdminLists, type FinanceAdminListQuery, type FinanceAdminPage } from './admin-lists';
+import { toAccountView, type toDisputeView, type toPaymentView, type toRefundView } from './finance.mapper';
 import type { AccountDoc, ReconciliationDoc } from './finance.model';
 import { createFinanceRouter } from './finance.routes';
 import { createFinanceServices } from './finance.services';
@@ -21,6 +22,10 @@ export { CREDIT_CHANGED_SOCKET_EVENT } from './finance.events';
 export type { RiskAssessment, RiskFactor } from './risk';
 
 export type CreditLineView = ReturnType<typeof toAccountView>;
+export type PaymentView = ReturnType<typeof toPaymentView>;
+export type RefundView = ReturnType<typeof toRefundView>;
+export type DisputeView = ReturnType<typeof toDisputeView>;
+export type { FinanceAdminListQuery, FinanceAdminPage } from './admin-lists';
 
 /**
  * For the admin module (it mounts /api/admin routes, checks the role and writes the audit trail):
@@ -37,6 +42,12 @@ export interface FinanceAdmin {
   /** Recomputes every balance from the transfers; differences go to /metrics and the log too. */
   reconcile(): Promise<ReconciliationDoc>;
   lastReconciliation(): Promise<ReconciliationDoc | null>;
+  /** Every payment, newest first; filters: status, provider, userId (payer or vendor), [from, to) on creation; cursor pages. */
+  listPayments(query: FinanceAdminListQuery): Promise<FinanceAdminPage<PaymentView>>;
+  /** Every refund, newest first; the same filters (provider and parties copied from the payment). */
+  listRefunds(query: FinanceAdminListQuery): Promise<FinanceAdminPage<RefundView>>;
+  /** Every dispute, newest first; the same filters, the time range on its opening. */
+  listDisputes(query: FinanceAdminListQuery): Promise<FinanceAdminPage<DisputeView>>;
 }
 
 export interface FinanceModule extends AppModule {
@@ -74,6 +85,7 @@ export function createFinanceModule(deps: {
   const { credit, ledger, reconciler, reads } = finance;
   const admin = { userId: 'admin', isAdmin: true };
   const view = (line: AccountDoc) => toAccountView(line, null);
+  const adminLists = createAdminLists(finance.models);
 
   // The hold follows its order; the job is keyed by order and status, so a replay changes nothing
   // and a crash after the event loses nothing (BullMQ keeps the job until it ran).
@@ -132,6 +144,9 @@ export function createFinanceModule(deps: {
       risk: (lineId) => reads.risk(lineId, admin),
       reconcile: () => reconciler.run(),
       lastReconciliation: () => reconciler.last(),
+      listPayments: (query) => adminLists.payments(query),
+      listRefunds: (query) => adminLists.refunds(query),
+      listDisputes: (query) => adminLists.disputes(query),
     },
     webhookHandlers: finance.webhooks,
     subscribe(events) {

@@ -91,6 +91,7 @@ export function createPaymentsService(deps: {
         requestHash,
         userId: input.userId,
         vendorId: t.vendorId,
+        partyIds: [input.userId, t.vendorId],
         orderId: t.orderId,
         lineId: t.lineId,
         provider: input.provider,

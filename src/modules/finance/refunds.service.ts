@@ -109,6 +109,8 @@ export function createRefundsService(deps: {
           _id: new Types.ObjectId().toHexString(),
           idempotencyKey: key,
           paymentId: payment._id,
+          provider: payment.provider,
+          partyIds: [payment.userId, payment.vendorId],
           amount,
           currency: payment.currency,
           reason: input.reason ?? null,
