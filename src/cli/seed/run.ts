@@ -51,10 +51,10 @@ export interface SeedOptions {
 }
 
 export const DEFAULT_OPTIONS: Omit<SeedOptions, 'out'> = {
-  users: 30,
-  conversations: 30,
-  messages: 6,
-  offers: 24,
+  users: 20,
+  conversations: 20,
+  messages: 5,
+  offers: 18,
   seed: 42,
   again: false,
   force: false,
