@@ -85,7 +85,18 @@ async function seed(app: TestServer, n: number, preload = 0) {
           createdAt: at, updatedAt: at,
         };
       });
-      await Message.insertMany(batch, { lean: true });
+      // A loaded machine can time a batch out: it is sent again, unordered, and what was already stored is skipped.
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          await Message.insertMany(batch, { lean: true, ordered: false });
+          break;
+        } catch (err) {
+          const writeErrors = (err as { writeErrors?: { code?: number; err?: { code?: number } }[] }).writeErrors;
+          if (writeErrors?.length && writeErrors.every((e) => (e.code ?? e.err?.code) === 11000)) break;
+          if (attempt >= 5) throw err;
+          console.error(`preload: batch from ${from} failed (${String(err)}), again`);
+        }
+      }
       if ((from - 1) % 20_000 === 0) console.error(`preload: ${from - 1 + batch.length} of ${preload} messages stored (${((Date.now() - started) / 1000).toFixed(0)} s)`);
     }
     await Conversation.updateOne({ _id: first._id }, { $set: { lastSeq: preload, lastActivityAt: now } });
