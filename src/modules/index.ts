@@ -137,6 +137,7 @@ export function createModules(base: Omit<ModuleDeps, 'auth'>): AppModule[] {
     access: authModule.access,
     sessions: { list: (userId, current) => authModule.sessions.list(userId, current), revokeAll: (userId, reason) => authModule.sessions.revokeAll(userId, reason) },
     forcePasswordReset: (userId) => authModule.forcePasswordReset(userId),
+    counts: { repairCounts: (userId) => users.repairCounts(userId), repairAllCounts: (options) => users.repairAllCounts(options) },
     jobs: ctx.jobs,
     analytics: analytics.queries,
     offers: offers.admin,

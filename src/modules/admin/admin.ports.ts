@@ -34,6 +34,13 @@ export interface CoreAdminPorts {
   jobs: { listFailed(options?: { queue?: string; limit?: number }): Promise<FailedJob[]> };
   /** Null without PostgreSQL: the analytics routes answer 503 ANALYTICS_UNAVAILABLE. */
   analytics: AnalyticsQueries | null;
+  /** Users' follower/following count repairs (UsersModule.repairCounts, repairAllCounts); the routes are mounted only when given. */
+  counts?: CountsRepairPort;
+}
+
+export interface CountsRepairPort {
+  repairCounts(userId: string): Promise<{ followersCount: number; followingCount: number } | null>;
+  repairAllCounts(options?: { batchSize?: number; afterId?: string | null }): Promise<{ checked: number; repaired: number; lastId: string | null }>;
 }
 
 /** Offers and orders oversight (OffersModule.admin). */

@@ -26,9 +26,11 @@ export interface AdminRouterDeps {
   /** requireRole('admin', 'super_admin'), put in front of every route below. */
   requireAdmin: RequestHandler;
   ports: { [K in keyof OversightPorts]: boolean };
+  /** Users' count repairs are wired (CoreAdminPorts.counts). */
+  counts?: boolean;
 }
 
-export function createAdminRouter({ users, oversight, requireAdmin, ports }: AdminRouterDeps) {
+export function createAdminRouter({ users, oversight, requireAdmin, ports, counts }: AdminRouterDeps) {
   const routes = createModuleRouter('/api/admin');
   // Every admin route is declared through `route`, which puts the role guard first; the role ×
   // route matrix test walks the mounted table, so a route added some other way fails it.
@@ -43,6 +45,10 @@ export function createAdminRouter({ users, oversight, requireAdmin, ports }: Adm
   route('post', '/users/:id/suspend', withInput(s.reasonBody, ['params', 'body'], async ({ id, reason }, res, req) => data(res, await users.suspend(actorOf(req, res), id, reason))));
   route('post', '/users/:id/reactivate', withInput(s.reasonBody, ['params', 'body'], async ({ id, reason }, res, req) => data(res, await users.reactivate(actorOf(req, res), id, reason))));
   route('patch', '/users/:id/role', withInput(s.roleBody, ['params', 'body'], async ({ id, role, reason }, res, req) => data(res, await users.changeRole(actorOf(req, res), id, role, reason))));
+  if (counts) {
+    route('post', '/users/repair-counts', withInput(s.reasonOnlyBody, ['body'], async ({ reason }, res, req) => data(res, await users.repairAllCounts(actorOf(req, res), reason), 202)));
+    route('post', '/users/:id/repair-counts', withInput(s.reasonBody, ['params', 'body'], async ({ id, reason }, res, req) => data(res, await users.repairCounts(actorOf(req, res), id, reason))));
+  }
   route('post', '/users/:id/password-reset', withInput(s.reasonBody, ['params', 'body'], async ({ id, reason }, res, req) => data(res, await users.forcePasswordReset(actorOf(req, res), id, reason))));
 
   // ---- audit (read-only: no route edits or deletes an entry) -----------------------------------

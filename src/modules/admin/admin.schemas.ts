@@ -25,6 +25,7 @@ export const userSearchQuery = defineSchema({
 
 export const userIdParams = defineSchema({ id: idParam });
 export const reasonBody = defineSchema({ id: idParam, reason });
+export const reasonOnlyBody = defineSchema({ reason });
 export const roleBody = defineSchema({ id: idParam, role: { type: 'string', oneOf: ROLES }, reason });
 
 export const auditQuery = defineSchema({

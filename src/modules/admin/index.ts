@@ -4,7 +4,7 @@ import type { AppModule } from '../../platform/module';
 import type { Role } from '../../platform/auth-context';
 import { createLocks } from '../../platform/locks';
 import type { AdminConfig } from './admin.config';
-import { guardService } from './admin.guard';
+import { guardService, type AdminActor } from './admin.guard';
 import { getAdminModels, type SystemEventKind } from './admin.model';
 import type { CoreAdminPorts, OversightPorts } from './admin.ports';
 import { createAuditTrail } from './audit.service';
@@ -57,7 +57,28 @@ export function createAdminModule(deps: AdminDeps): AdminModule {
   const audit = createAuditTrail(models, ctx.clock, ctx.logger);
   const systemEvents = createSystemEvents(models, ctx.clock, ctx.logger);
   const locks = createLocks(ctx.mongo);
-  const users = guardService(createUsersAdminService({ ...deps, audit, withLock: (key, work) => locks.withLock(key, work, { leaseMs: 10_000 }) }));
+  // A full count repair walks every account: a durable job (retried; its failure lands in the failed
+  // jobs), audited when it ends with what it checked and repaired, as the admin who asked.
+  const counts = deps.counts;
+  const repairAll = counts
+    ? ctx.jobs.queue<{ actor: AdminActor; reason: string }>(
+        'admin.repair-all-counts',
+        async ({ actor, reason }, job) => {
+          const result = await counts.repairAllCounts();
+          await audit.record(actor, { action: 'users.repair_all_counts', targetType: 'users', targetId: null, before: null, after: { ...result, jobKey: job.key }, reason });
+        },
+        { retry: { attempts: 3, baseDelayMs: 5_000 } },
+      )
+    : null;
+  // One run per minute at most: a second click within it is the same job.
+  const enqueueRepairAll = async (actor: AdminActor, reason: string) => {
+    const key = `repair-all-counts:${ctx.clock().toISOString().slice(0, 16)}`;
+    await repairAll?.enqueue(key, { actor, reason });
+    return key;
+  };
+  const users = guardService(
+    createUsersAdminService({ ...deps, audit, withLock: (key, work) => locks.withLock(key, work, { leaseMs: 10_000 }), enqueueRepairAll: repairAll ? enqueueRepairAll : undefined }),
+  );
   const oversight = guardService(
     createOversightService({ ...deps, audit, systemEvents, maxPeriodDays: config.maxPeriodDays, auditExportMaxRows: config.auditExportMaxRows }),
   );
@@ -93,6 +114,7 @@ export function createAdminModule(deps: AdminDeps): AdminModule {
       users,
       oversight,
       requireAdmin: deps.requireRole('admin', 'super_admin'),
+      counts: !!deps.counts,
       ports: { offers: !!deps.offers, webhooks: !!deps.webhooks, finance: !!deps.finance, notifications: !!deps.notifications },
     }),
     users,

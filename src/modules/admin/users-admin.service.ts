@@ -6,8 +6,10 @@ import { adminErrors } from './admin.errors';
 import type { CoreAdminPorts } from './admin.ports';
 import type { AuditTrail } from './audit.service';
 
-export interface UsersAdminDeps extends Pick<CoreAdminPorts, 'users' | 'access' | 'sessions' | 'forcePasswordReset' | 'analytics'> {
+export interface UsersAdminDeps extends Pick<CoreAdminPorts, 'users' | 'access' | 'sessions' | 'forcePasswordReset' | 'analytics' | 'counts'> {
   audit: AuditTrail;
+  /** Queues a full count repair as a durable job (admin index.ts); answers the job's key. */
+  enqueueRepairAll?: (actor: AdminActor, reason: string) => Promise<string>;
   /** Serialises actions on one account (src/platform/locks.ts): the check and the write happen under it. */
   withLock<T>(key: string, work: () => Promise<T>): Promise<T>;
 }
@@ -15,7 +17,7 @@ export interface UsersAdminDeps extends Pick<CoreAdminPorts, 'users' | 'access' 
 const isAdminRole = (role: string) => ADMIN_ROLES.includes(role as Role);
 
 /** Account oversight. Every method takes the acting admin first (guardService checks it). */
-export function createUsersAdminService({ users, access, sessions, forcePasswordReset, analytics, audit, withLock }: UsersAdminDeps) {
+export function createUsersAdminService({ users, access, sessions, forcePasswordReset, analytics, audit, withLock, counts, enqueueRepairAll }: UsersAdminDeps) {
   // Two admins acting on one account at once: one runs, the other then sees the new state (409).
   const locked = <T>(userId: string, work: () => Promise<T>) => withLock(`admin:user:${userId}`, work);
 
@@ -74,6 +76,26 @@ export function createUsersAdminService({ users, access, sessions, forcePassword
       await audit.record(actor, { action: 'user.role_change', targetType: 'user', targetId: userId, before: { role: user.role }, after: { role: after?.role ?? role }, reason });
       return after;
     }),
+
+    /** Recomputes one account's follower and following counts from the follow edges (audited with both figures before and after). */
+    async repairCounts(actor: AdminActor, userId: string, reason: string) {
+      if (!counts) throw errors.notFound('Route');
+      const user = await users.get(userId);
+      if (!user) throw errors.notFound('User');
+      const before = { followersCount: user.followersCount, followingCount: user.followingCount };
+      const after = await counts.repairCounts(userId);
+      if (!after) throw errors.notFound('User');
+      await audit.record(actor, { action: 'user.repair_counts', targetType: 'user', targetId: userId, before, after, reason });
+      return { userId, before, after, changed: before.followersCount !== after.followersCount || before.followingCount !== after.followingCount };
+    },
+
+    /** Queues a repair of every account's counts (a durable job; its result is audited when it ends). */
+    async repairAllCounts(actor: AdminActor, reason: string) {
+      if (!counts || !enqueueRepairAll) throw errors.notFound('Route');
+      const jobKey = await enqueueRepairAll(actor, reason);
+      await audit.record(actor, { action: 'users.repair_all_counts.queued', targetType: 'users', targetId: null, before: null, after: { jobKey }, reason });
+      return { jobKey, queued: true };
+    },
 
     /** Every session ends and a reset link is mailed to the account's address. */
     async forcePasswordReset(actor: AdminActor, userId: string, reason: string) {
