@@ -83,6 +83,10 @@ export interface DomainEvents {
     available: number;
     at: string;
   };
+  /** A notification reached its person on one channel (in-app at once; email, SMS or push when the provider confirms). */
+  'notification.delivered': { notificationId: string; deliveryId: string; userId: string; channel: string; category: string; at: string };
+  /** The recipient read a notification (one event per notification, also for read-all and bulk reads). */
+  'notification.read': { notificationId: string; userId: string; category: string; at: string };
   /** A verified webhook whose processing ended in the failed set. */
   'webhook.failed': { inboxEventId: string; provider: string; type: string; attempts: number; reason: string; at: string };
 }

@@ -39,6 +39,8 @@ const SAMPLES: { [K in DomainEventName]?: DomainEvents[K] } = {
   'refund.created': { ...payment, refundId: 'rf1' },
   'dispute.opened': { ...payment, disputeId: 'd1', reason: 'never arrived' },
   'finance.credit_changed': { creditLineId: 'cl1', buyerId: 'b1', vendorId: 'v1', currency: 'INR', limit: 10, held: 1, posted: 2, available: 7, at },
+  'notification.delivered': { notificationId: 'n1', deliveryId: 'n1:email', userId: 'u1', channel: 'email', category: 'offers', at },
+  'notification.read': { notificationId: 'n1', userId: 'u1', category: 'offers', at },
   'webhook.failed': { inboxEventId: 'w1', provider: 'stripe', type: 'charge.succeeded', attempts: 5, reason: 'boom', at },
 };
 

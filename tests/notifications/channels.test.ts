@@ -1,3 +1,4 @@
+import type { DomainEvents } from '../../src/platform/events';
 import twilio from 'twilio';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { bearer, createUser, type TestUser } from '../helpers/users';
@@ -15,6 +16,7 @@ describe('notification channels (email through Mailpit, SMS through Twilio, push
   let stub: ProviderStub;
   let module: NotificationsModule;
   let alice: TestUser;
+  const deliveredEvents: DomainEvents['notification.delivered'][] = [];
 
   beforeAll(async () => {
     stub = await startProviderStub();
@@ -22,6 +24,7 @@ describe('notification channels (email through Mailpit, SMS through Twilio, push
     app = await startTestServer({ env: notificationEnv(mailpitSmtpUrl(), stub.url) });
     module = notificationsOf(app);
     alice = await createUser(app, { name: 'Alice Trader' });
+    app.ctx.events.subscribe('notification.delivered', (payload) => void deliveredEvents.push(payload));
     await app.api.patch('/api/auth/me').set('Authorization', bearer(alice)).send({ phone: '+919876543210' }).expect(200);
   });
   afterAll(async () => {
@@ -69,6 +72,10 @@ describe('notification channels (email through Mailpit, SMS through Twilio, push
     expect(await module.twilioStatusHandler({ payload: { MessageSid: 'SM0000000000000000000000000000000a', MessageStatus: 'sent' } })).toMatchObject({ outcome: 'processed' });
     const after = await waitForDeliveries(module, notification!.id, (d) => d.sms?.status === 'delivered');
     expect(after.sms!.history.map((h) => h.status)).toEqual(['queued', 'sent', 'delivered']);
+    // A replayed "delivered" callback moves nothing and announces nothing: one delivery event.
+    expect(await module.twilioStatusHandler({ payload: { MessageSid: 'SM0000000000000000000000000000000a', MessageStatus: 'delivered' } })).toMatchObject({ outcome: 'processed' });
+    await app.ctx.events.drain();
+    expect(deliveredEvents.filter((e) => e.notificationId === notification!.id && e.channel === 'sms')).toHaveLength(1);
     expect(await module.twilioStatusHandler({ payload: { MessageSid: 'SMunknown', MessageStatus: 'delivered' } })).toMatchObject({ outcome: 'ignored' });
     expect(await module.twilioStatusHandler({ payload: { MessageSid: 'SM0000000000000000000000000000000a', MessageStatus: 'sending' } })).toMatchObject({ outcome: 'ignored' });
   });

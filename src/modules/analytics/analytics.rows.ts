@@ -39,6 +39,8 @@ export const ANALYTICS_EVENTS: readonly DomainEventName[] = [
   'refund.created',
   'dispute.opened',
   'finance.credit_changed',
+  'notification.delivered',
+  'notification.read',
   'webhook.failed',
 ];
 

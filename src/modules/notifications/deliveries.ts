@@ -1,5 +1,6 @@
 import type { Model } from 'mongoose';
 import type { Locks } from '../../platform/locks';
+import type { LifecycleEvents } from './lifecycle-events';
 import type { DeliveryDoc } from './notifications.model';
 import type { DeliveryStatus } from './notifications.types';
 
@@ -21,12 +22,12 @@ export interface DeliveryChange {
  * Every write to a delivery is a read-modify-write under the delivery's lock (jobs, retries and
  * provider callbacks race on it, and FerretDB does not isolate updates).
  */
-export function createDeliveryStore(deps: { deliveries: Model<DeliveryDoc>; locks: Locks; clock: () => Date }) {
+export function createDeliveryStore(deps: { deliveries: Model<DeliveryDoc>; locks: Locks; clock: () => Date; lifecycle: LifecycleEvents }) {
   const { deliveries, locks, clock } = deps;
   const lockKey = (id: string) => `notification-delivery:${id}`;
 
   async function apply(id: string, change: DeliveryChange): Promise<DeliveryDoc | null> {
-    return locks.withLock(lockKey(id), async () => {
+    const applied = await locks.withLock(lockKey(id), async () => {
       const current = await deliveries.findById(id).lean();
       if (!current) return null;
       const now = clock();
@@ -40,8 +41,12 @@ export function createDeliveryStore(deps: { deliveries: Model<DeliveryDoc>; lock
       const update: Record<string, unknown> = { $set };
       if (moves) update.$push = { history: { status: change.status, at: now, reason: change.reason ?? null } };
       await deliveries.updateOne({ _id: id }, update);
-      return { ...current, ...(moves ? { status: change.status, reason: change.reason ?? null } : {}), providerId: change.providerId ?? current.providerId };
+      const next = { ...current, ...(moves ? { status: change.status, reason: change.reason ?? null } : {}), providerId: change.providerId ?? current.providerId };
+      return { next, delivered: moves && change.status === 'delivered' ? now : null };
     });
+    if (!applied) return null;
+    if (applied.delivered) deps.lifecycle.delivered(applied.next, applied.delivered);
+    return applied.next;
   }
 
   return {

@@ -7,6 +7,7 @@ import type { JobQueue } from '../../platform/jobs';
 import type { NotificationDoc, NotificationModels } from './notifications.model';
 import { toDeliveryView, toNotificationView, type NotificationView } from './notifications.mapper';
 import type { NotificationCategory } from './notifications.types';
+import type { LifecycleEvents } from './lifecycle-events';
 import { notificationErrors } from './notifications.errors';
 
 type Cursor = { id: string };
@@ -21,8 +22,10 @@ export interface ActionJob {
 }
 
 /** The recipient's own inbox: every read and write is scoped to the caller, and anyone else's id is 404. */
-export function createInboxService(deps: { models: NotificationModels; io: IoServer; clock: () => Date; actionQueue: JobQueue<ActionJob> }) {
-  const { models, io, clock } = deps;
+export function createInboxService(deps: { models: NotificationModels; io: IoServer; clock: () => Date; actionQueue: JobQueue<ActionJob>; lifecycle: LifecycleEvents }) {
+  const { models, io, clock, lifecycle } = deps;
+  /** Read-all reads in slices of this many ids, so the reads it announces are exactly the ones it made. */
+  const READ_ALL_SLICE = 500;
   const live = (userId: string) => ({ userId, deletedAt: null });
 
   async function own(userId: string, id: string): Promise<NotificationDoc> {
@@ -73,6 +76,7 @@ export function createInboxService(deps: { models: NotificationModels; io: IoSer
       const now = clock();
       const $set = { readAt: now, seenAt: n.seenAt ?? now };
       await models.notifications.updateOne({ _id: n._id, userId }, { $set });
+      lifecycle.read(n, now);
       await announceCount(userId);
       return toNotificationView({ ...n, ...$set });
     },
@@ -90,15 +94,27 @@ export function createInboxService(deps: { models: NotificationModels; io: IoSer
       const filter: Record<string, unknown> = { ...live(userId), readAt: null };
       if (category) filter.category = category;
       await models.notifications.updateMany({ ...filter, seenAt: null }, { $set: { seenAt: now } });
-      const result = await models.notifications.updateMany(filter, { $set: { readAt: now } });
-      return { updated: result.modifiedCount, unreadCount: await announceCount(userId) };
+      // By id, slice by slice: each notification read here is announced once (analytics counts reads).
+      let updated = 0;
+      let after: Types.ObjectId | null = null;
+      for (;;) {
+        const page: Record<string, unknown> = after ? { ...filter, _id: { $gt: after } } : filter;
+        const slice = await models.notifications.find(page, { _id: 1, userId: 1, category: 1 }).sort({ _id: 1 }).limit(READ_ALL_SLICE).lean();
+        if (slice.length === 0) break;
+        after = slice[slice.length - 1]!._id;
+        await models.notifications.updateMany({ _id: { $in: slice.map((n) => n._id) }, userId }, { $set: { readAt: now } });
+        for (const n of slice) lifecycle.read(n, now);
+        updated += slice.length;
+        if (slice.length < READ_ALL_SLICE) break;
+      }
+      return { updated, unreadCount: await announceCount(userId) };
     },
 
     /** Reads or deletes a list of the caller's ids; ids that are not theirs (or not ids) are ignored and counted. */
     async bulk(userId: string, action: 'read' | 'delete', ids: string[]): Promise<{ updated: number; ignored: number; unreadCount: number }> {
       const unique = [...new Set(ids)];
       const oids = unique.map(parseObjectId).filter((id): id is Types.ObjectId => id !== null);
-      const mine = oids.length ? await models.notifications.find({ _id: { $in: oids }, ...live(userId) }, { _id: 1, readAt: 1, seenAt: 1 }).lean() : [];
+      const mine = oids.length ? await models.notifications.find({ _id: { $in: oids }, ...live(userId) }, { _id: 1, userId: 1, category: 1, readAt: 1, seenAt: 1 }).lean() : [];
       const now = clock();
       const targets = mine.map((n) => n._id);
       let updated = 0;
@@ -106,10 +122,11 @@ export function createInboxService(deps: { models: NotificationModels; io: IoSer
         if (action === 'delete') {
           updated = (await models.notifications.updateMany({ _id: { $in: targets }, userId }, { $set: { deletedAt: now } })).modifiedCount;
         } else {
-          const unread = mine.filter((n) => !n.readAt).map((n) => n._id);
+          const unread = mine.filter((n) => !n.readAt);
           const unseen = mine.filter((n) => !n.seenAt).map((n) => n._id);
           if (unseen.length) await models.notifications.updateMany({ _id: { $in: unseen }, userId }, { $set: { seenAt: now } });
-          if (unread.length) await models.notifications.updateMany({ _id: { $in: unread }, userId }, { $set: { readAt: now } });
+          if (unread.length) await models.notifications.updateMany({ _id: { $in: unread.map((n) => n._id) }, userId }, { $set: { readAt: now } });
+          for (const n of unread) lifecycle.read(n, now);
           updated = unread.length;
         }
       }
@@ -130,6 +147,7 @@ export function createInboxService(deps: { models: NotificationModels; io: IoSer
       const $set = { readAt: n.readAt ?? at, seenAt: n.seenAt ?? at };
       await models.notifications.updateOne({ _id: n._id, userId }, { $push: { actionTaps: { actionId, at } }, $set });
       await deps.actionQueue.enqueue(`${String(n._id)}:${actionId}`, { notificationId: String(n._id), userId, actionId, category: n.category, data: n.data ?? {} });
+      if (!n.readAt) lifecycle.read(n, at);
       if (!n.readAt) await announceCount(userId);
       return toNotificationView({ ...n, ...$set, actionTaps: [...(n.actionTaps ?? []), { actionId, at }] });
     },

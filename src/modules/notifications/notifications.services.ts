@@ -13,6 +13,7 @@ import { createEmailChannel } from './channels/email';
 import { createSmsChannel } from './channels/sms';
 import { createPushChannel } from './channels/push';
 import { createDeliveryStore } from './deliveries';
+import { createLifecycleEvents } from './lifecycle-events';
 import { createNotifyService, type DeliverJob } from './notify.service';
 import { createDispatcher } from './dispatch';
 import { createInboxService, type ActionJob } from './inbox.service';
@@ -42,7 +43,8 @@ export function createNotificationServices(deps: NotificationServicesDeps) {
   const clock = ctx.clock;
   const logger = ctx.logger;
   const models = getNotificationModels(ctx.mongo);
-  const store = createDeliveryStore({ deliveries: models.deliveries, locks: createLocks(ctx.mongo), clock });
+  const lifecycle = createLifecycleEvents(ctx.events);
+  const store = createDeliveryStore({ deliveries: models.deliveries, locks: createLocks(ctx.mongo), clock, lifecycle });
   const devices = createDevicesService({ models, clock });
   const unreadCount = (userId: string) => models.notifications.countDocuments({ userId, deletedAt: null, readAt: null });
 
@@ -62,7 +64,7 @@ export function createNotificationServices(deps: NotificationServicesDeps) {
   // through these late-bound handles, used only once jobs run (after this function returns).
   const lateDeliver: JobQueue<DeliverJob> = { name: 'notifications.deliver', enqueue: (k, d, o) => deliverQueue.enqueue(k, d, o) };
 
-  const notify = createNotifyService({ models, recipients, configured, deliverQueue: lateDeliver, announce: inApp.announce, clock, logger });
+  const notify = createNotifyService({ models, recipients, configured, deliverQueue: lateDeliver, announce: inApp.announce, clock, logger, lifecycle });
   const dispatcher = createDispatcher({ models, store, recipients, channels, clock, logger });
   const preferences = createPreferencesService({ models, recipients, clock });
   const digests = createDigests({ models, notify, recipients, digestOn: preferences.digestOn, queue: () => digestQueue, delayMs: config.digestDelayMs, clock, logger });
@@ -110,7 +112,7 @@ export function createNotificationServices(deps: NotificationServicesDeps) {
   ctx.jobs.reconcile(digestQueue, { everyMs: config.reconcileEveryMs, findPending: (now) => digests.findPending(now) });
   ctx.jobs.reconcile(campaignQueue, { everyMs: config.reconcileEveryMs, findPending: (now) => campaigns.findPending(now) });
 
-  const inbox = createInboxService({ models, io, clock, actionQueue });
+  const inbox = createInboxService({ models, io, clock, actionQueue, lifecycle });
 
   /** Enqueues what is due by the app's clock now (what the reconciliation schedules do each tick). */
   async function releaseDue(): Promise<number> {

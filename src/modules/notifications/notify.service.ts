@@ -2,6 +2,7 @@ import { Types } from 'mongoose';
 import type { Logger } from '../../platform/logger';
 import { isDuplicateKey } from '../../platform/mongo';
 import type { JobQueue } from '../../platform/jobs';
+import type { LifecycleEvents } from './lifecycle-events';
 import type { DeliveryDoc, NotificationDoc, NotificationModels } from './notifications.model';
 import { toNotificationView, type NotificationView } from './notifications.mapper';
 import { CHANNELS, type Channel, type NotifyInput } from './notifications.types';
@@ -45,10 +46,13 @@ export function createNotifyService(deps: {
   announce: (notification: NotificationDoc, options: { withCount: boolean }) => Promise<void>;
   clock: () => Date;
   logger: Logger;
+  lifecycle: LifecycleEvents;
 }) {
   const { models, recipients, clock, logger } = deps;
 
-  async function enqueue(delivery: Pick<DeliveryDoc, '_id' | 'status' | 'notBefore'>, now: Date): Promise<void> {
+  /** Hands a stored delivery on: pending ones to the deliver queue; one planned as delivered (in-app) is announced. */
+  async function enqueue(delivery: DeliveryDoc, now: Date): Promise<void> {
+    if (delivery.status === 'delivered') deps.lifecycle.delivered(delivery, now);
     try {
       if (delivery.status === 'queued') await deps.deliverQueue.enqueue(deliveryJobKeys.send(delivery._id), { deliveryId: delivery._id });
       else if (delivery.status === 'delayed' && delivery.notBefore) {
