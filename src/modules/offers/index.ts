@@ -47,9 +47,10 @@ export interface OffersModule extends AppModule {
   orders: OrdersDirectory;
   admin: OffersAdmin;
   /**
-   * A carrier's callback (the webhook inbox): in_transit / out_for_delivery → shipped, delivered →
-   * delivered. Idempotent and out-of-order safe: an order never moves backwards; 'ignored' when
-   * nothing changed (a repeat, a late event, an unknown or cancelled order, `exception`).
+   * A carrier's callback (the webhook inbox): every event (late, failed and returned ones too) is
+   * stored once in the order's shipment timeline, in the carrier's time order; in_transit /
+   * out_for_delivery (and created / picked_up) move it to shipped, delivered to delivered, never
+   * backwards. 'ignored' for a repeat, an unknown order, or an event older than a full timeline keeps.
    */
   applyShipmentUpdate(update: ShipmentUpdate): Promise<'processed' | 'ignored'>;
 }
