@@ -36,6 +36,8 @@ export interface JobRunner {
   reconcile<T>(queue: JobQueue<T>, options: ReconcileOptions<T>): void;
   /** Jobs that spent their attempts, newest first (for an admin API). */
   listFailed(options?: { queue?: string; limit?: number }): Promise<FailedJob[]>;
+  /** Runs a failed job again from its first attempt (for an admin API); false when no failed job has that queue and key (never failed, gone, or already retried). */
+  retryFailed(queue: string, key: string): Promise<boolean>;
   start(): Promise<void>;
   /** Stops taking jobs and waits up to timeoutMs for the running ones to finish. */
   close(options?: { timeoutMs?: number }): Promise<void>;
@@ -100,6 +102,8 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
     listFailed(options = {}) {
       return backend.listFailed(options.queue, Math.min(Math.max(options.limit ?? 50, 1), 1_000));
     },
+
+    retryFailed: (queue, key) => backend.retryFailed(queue, key),
 
     start: () => backend.start(),
     close: (options = {}) => backend.close(options.timeoutMs ?? deps.shutdownTimeoutMs ?? 10_000),

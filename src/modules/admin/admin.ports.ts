@@ -31,7 +31,11 @@ export interface CoreAdminPorts {
   sessions: SessionsPort;
   /** Ends every session and mails a reset link (AuthModule.forcePasswordReset). */
   forcePasswordReset(userId: string): Promise<void>;
-  jobs: { listFailed(options?: { queue?: string; limit?: number }): Promise<FailedJob[]> };
+  jobs: {
+    listFailed(options?: { queue?: string; limit?: number }): Promise<FailedJob[]>;
+    /** Runs a failed job again (JobRunner.retryFailed); the retry route is mounted only when given. */
+    retryFailed?(queue: string, key: string): Promise<boolean>;
+  };
   /** Null without PostgreSQL: the analytics routes answer 503 ANALYTICS_UNAVAILABLE. */
   analytics: AnalyticsQueries | null;
   /** Users' follower/following count repairs (UsersModule.repairCounts, repairAllCounts); the routes are mounted only when given. */

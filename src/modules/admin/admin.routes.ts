@@ -28,9 +28,11 @@ export interface AdminRouterDeps {
   ports: { [K in keyof OversightPorts]: boolean };
   /** Users' count repairs are wired (CoreAdminPorts.counts). */
   counts?: boolean;
+  /** Failed jobs can be retried (CoreAdminPorts.jobs.retryFailed). */
+  jobRetry?: boolean;
 }
 
-export function createAdminRouter({ users, oversight, requireAdmin, ports, counts }: AdminRouterDeps) {
+export function createAdminRouter({ users, oversight, requireAdmin, ports, counts, jobRetry }: AdminRouterDeps) {
   const routes = createModuleRouter('/api/admin');
   // Every admin route is declared through `route`, which puts the role guard first; the role ×
   // route matrix test walks the mounted table, so a route added some other way fails it.
@@ -68,6 +70,7 @@ export function createAdminRouter({ users, oversight, requireAdmin, ports, count
   // ---- system --------------------------------------------------------------------------------
   route('get', '/system/events', withInput(s.systemEventsQuery, ['query'], async (q, res, req) => res.json(await oversight.systemEvents(actorOf(req, res), q))));
   route('get', '/jobs/failed', withInput(s.failedJobsQuery, ['query'], async (q, res, req) => res.json(await oversight.failedJobs(actorOf(req, res), q))));
+  if (jobRetry) route('post', '/jobs/failed/:id/retry', withInput(s.failedJobParams, ['params'], async ({ id }, res, req) => data(res, await oversight.retryFailedJob(actorOf(req, res), id))));
 
   // ---- analytics (PostgreSQL) ------------------------------------------------------------------
   route('get', '/analytics/timeseries', withInput(s.timeseriesQuery, ['query'], async (q, res, req) => data(res, await oversight.timeseries(actorOf(req, res), q))));

@@ -49,6 +49,9 @@ export const auditExportQuery = defineSchema({
 
 export const systemEventsQuery = defineSchema({ kind: { type: 'string', optional: true, oneOf: SYSTEM_EVENT_KINDS }, limit, cursor });
 export const failedJobsQuery = defineSchema({ queue: shortText('queue'), limit });
+export const failedJobParams = defineSchema({
+  id: { type: 'string', in: ['params'], isLength: { options: { min: 4, max: 800 }, errorMessage: 'id must be 4 to 800 characters' }, matches: { options: /^[A-Za-z0-9_-]+$/, errorMessage: 'id must be a failed job id (base64url)' } },
+});
 
 export const TIMESERIES_METRICS = ['active_users', ...ANALYTICS_EVENTS] as const;
 export const timeseriesQuery = defineSchema({

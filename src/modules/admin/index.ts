@@ -115,6 +115,7 @@ export function createAdminModule(deps: AdminDeps): AdminModule {
       oversight,
       requireAdmin: deps.requireRole('admin', 'super_admin'),
       counts: !!deps.counts,
+      jobRetry: !!deps.jobs.retryFailed,
       ports: { offers: !!deps.offers, webhooks: !!deps.webhooks, finance: !!deps.finance, notifications: !!deps.notifications },
     }),
     users,

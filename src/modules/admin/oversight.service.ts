@@ -21,6 +21,14 @@ export interface OversightDeps extends Pick<CoreAdminPorts, 'users' | 'jobs' | '
 
 const DAY_MS = 86_400_000;
 
+/** A failed job's id in the admin API: its queue and key, base64url (keys hold ':' and '/'). */
+export const failedJobId = (queue: string, key: string) => Buffer.from(`${queue}\n${key}`, 'utf8').toString('base64url');
+function parseFailedJobId(id: string): { queue: string; key: string } | null {
+  const text = Buffer.from(id, 'base64url').toString('utf8');
+  const cut = text.indexOf('\n');
+  return cut > 0 && cut < text.length - 1 ? { queue: text.slice(0, cut), key: text.slice(cut + 1) } : null;
+}
+
 /** The dashboard, analytics reads, the audit trail, system events and the oversight actions of other modules. */
 export function createOversightService(deps: OversightDeps) {
   const { users, jobs, analytics, audit, systemEvents, offers, webhooks, finance, notifications } = deps;
@@ -98,7 +106,18 @@ export function createOversightService(deps: OversightDeps) {
     },
 
     systemEvents: (_actor: AdminActor, q: { kind?: SystemEventKind; limit?: number; cursor?: string }) => systemEvents.list(q),
-    failedJobs: async (_actor: AdminActor, q: { queue?: string; limit?: number }) => ({ data: await jobs.listFailed(q) }),
+    failedJobs: async (_actor: AdminActor, q: { queue?: string; limit?: number }) => ({ data: (await jobs.listFailed(q)).map((job) => ({ id: failedJobId(job.queue, job.key), ...job })) }),
+
+    /** Runs a failed job again from its first attempt (audited with the failure it had). */
+    async retryFailedJob(actor: AdminActor, id: string) {
+      const ref = parseFailedJobId(id);
+      if (!ref || !jobs.retryFailed) throw errors.notFound('Failed job');
+      const before = (await jobs.listFailed({ queue: ref.queue, limit: 1_000 })).find((job) => job.key === ref.key) ?? null;
+      if (!before || !(await jobs.retryFailed(ref.queue, ref.key))) throw errors.notFound('Failed job');
+      const after = { queue: ref.queue, key: ref.key, state: 'waiting' };
+      await audit.record(actor, { action: 'job.retry', targetType: 'job', targetId: id, before, after });
+      return { id, ...after };
+    },
 
     // ---- oversight of other modules (mounted only when their port is given) --------------------
     listOffers: (_actor: AdminActor, q: Parameters<NonNullable<OversightPorts['offers']>['listOffers']>[0]) => required(offers).listOffers(q),

@@ -190,6 +190,17 @@ export function createMemoryBackend(deps: { logger: Logger; clock: () => Date; r
       return failed.sort((a, b) => (b.failedAt ?? '').localeCompare(a.failedAt ?? '')).slice(0, limit);
     },
 
+    async retryFailed(queueName, key) {
+      const queue = queues.get(queueName);
+      const job = queue?.jobs.get(key);
+      if (!queue || !job || job.state !== 'failed' || closing) return false;
+      job.attemptsMade = 0;
+      job.failedReason = '';
+      job.failedAt = null;
+      makeReady(queue, job);
+      return true;
+    },
+
     async start() {
       if (started) return;
       started = true;

@@ -248,6 +248,19 @@ export function createRedisBackend(deps: RedisBackendDeps): JobBackend {
         .slice(0, limit);
     },
 
+    async retryFailed(queueName, key) {
+      if (!definitions.has(queueName)) return false;
+      const job = await producer(queueName).getJob(encodeJobId(key));
+      if (!job || !(await job.isFailed())) return false;
+      try {
+        // Atomic in BullMQ: of two retries at once, one moves the job and the other is refused.
+        await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+
     async start() {
       if (started) return;
       started = true;

@@ -100,6 +100,8 @@ export interface JobBackend {
   queue<T>(name: string, handler: JobHandler<T>, options: { concurrency: number; retry: RetryPolicy }): JobQueue<T>;
   schedule(name: string, options: ScheduleOptions, handler: ScheduleHandler): void;
   listFailed(queue: string | undefined, limit: number): Promise<FailedJob[]>;
+  /** Moves a failed job back to waiting with its attempts reset; false when no failed job has that queue and key. */
+  retryFailed(queue: string, key: string): Promise<boolean>;
   start(): Promise<void>;
   close(timeoutMs: number): Promise<void>;
   status(): JobRunnerStatus;
