@@ -56,7 +56,7 @@ describe('chat send: store commands in the steady state', () => {
   });
   afterAll(() => app.close());
 
-  it('is one claim of a change number, the message, its emit claim, and one batched locked write of the summary and the sender’s positions', async () => {
+  it('is one claim of a change number, the message, its emit claim, and the summary and the sender’s positions each under its lock with no read (9 commands)', async () => {
     // The first send fills the membership cache and this process's numbering; later ones read nothing.
     await send(app, alice, conversationId, 'first').expect(201);
     for (let i = 0; i < 3; i += 1) {
@@ -67,8 +67,10 @@ describe('chat send: store commands in the steady state', () => {
       const issued = (commands.get(requestId) ?? []).filter((c) => c !== 'update sequence_hints').sort();
       expect(issued).toEqual([
         'delete locks',
+        'delete locks',
         'insert chat_message_emits',
         'insert chat_messages',
+        'insert locks',
         'insert locks',
         'insert sequence_claims',
         'update chat_conversations',

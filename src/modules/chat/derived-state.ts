@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { AnyBulkWriteOperation, Collection } from 'mongodb';
+import type { Collection, Filter, UpdateFilter } from 'mongodb';
+import { isDuplicateKey } from '../../platform/mongo';
 import { Types, type Connection } from 'mongoose';
 import type { Locks } from '../../platform/locks';
 import type { ChatModels, ConversationDoc, MemberDoc } from './chat.model';
@@ -39,11 +40,11 @@ export interface DerivedStateDeps {
  *
  * What this saves: every send of this process that arrives while a write is running is folded
  * into the next one (the highest number per key wins), and that one write covers ALL the
- * conversations and members pending, in four store commands however many there are: one
- * `insert` of every lock (unordered: each lock is taken or not on its own), one `update` of the
- * conversations and one of the members (each statement guarded by its own forward-only filter or
- * `$max`, exact because its lock is held), one `delete` of the locks. A lock another holder has
- * (or a dead one left) is waited for and taken over through `locks.withLock`, one key at a time,
+ * conversations and members pending, each key with single-document commands issued at once: its
+ * lock inserted, one guarded update (`{ _id, lastSeq: { $lt: seq } }` for a conversation, `$max`
+ * for a member; exact because the lock is held, so no read is needed under it), its lock deleted:
+ * three round trips of latency per write, however many keys. A lock another holder has (or a
+ * dead one left) is waited for and taken over through `locks.withLock`, one key at a time,
  * as before. A caller's promise resolves once a write covering its value has landed.
  */
 export function createDerivedState({ models, mongo, locks, leaseMs }: DerivedStateDeps) {
@@ -54,23 +55,24 @@ export function createDerivedState({ models, mongo, locks, leaseMs }: DerivedSta
   let positions = new Map<string, PendingPosition>();
   let running = false;
 
-  const summaryOp = (conversationId: string, value: PendingSummary): AnyBulkWriteOperation<ConversationDoc> => ({
-    updateOne: {
-      filter: { _id: new Types.ObjectId(conversationId), lastSeq: { $lt: value.seq } },
-      update: { $set: { lastSeq: value.seq, ...value.fields } },
-    },
+  const summaryOp = (conversationId: string, value: PendingSummary): { filter: Filter<ConversationDoc>; update: UpdateFilter<ConversationDoc> } => ({
+    filter: { _id: new Types.ObjectId(conversationId), lastSeq: { $lt: value.seq } },
+    update: { $set: { lastSeq: value.seq, ...value.fields } },
   });
-  const positionOp = (memberId: string, value: PendingPosition): AnyBulkWriteOperation<MemberDoc> => ({
-    updateOne: { filter: { _id: memberId }, update: { $max: { lastReadSeq: value.seq, lastDeliveredSeq: value.seq } } },
+  const positionOp = (memberId: string, value: PendingPosition): { filter: Filter<MemberDoc>; update: UpdateFilter<MemberDoc> } => ({
+    filter: { _id: memberId },
+    update: { $max: { lastReadSeq: value.seq, lastDeliveredSeq: value.seq } },
   });
 
   /** One key whose lock was held elsewhere: waits for it (or its lease) the usual way. */
   async function slowPath(kind: 'summary' | 'position', key: string, value: PendingSummary | PendingPosition): Promise<void> {
     try {
       if (kind === 'summary') {
-        await locks.withLock(conversationLockKey(key), () => conversations.bulkWrite([summaryOp(key, value as PendingSummary)]));
+        const op = summaryOp(key, value as PendingSummary);
+        await locks.withLock(conversationLockKey(key), () => conversations.updateOne(op.filter, op.update));
       } else {
-        await locks.withLock(memberLockKey(key), () => members.bulkWrite([positionOp(key, value)]));
+        const op = positionOp(key, value);
+        await locks.withLock(memberLockKey(key), () => members.updateOne(op.filter, op.update));
       }
       for (const waiter of value.waiters) waiter.resolve();
     } catch (err) {
@@ -87,20 +89,22 @@ export function createDerivedState({ models, mongo, locks, leaseMs }: DerivedSta
     const owner = randomBytes(8).toString('hex');
     const failed = new Set<number>();
     const all = [...batchSummaries.values(), ...batchPositions.values()];
-    try {
-      await lockDocs.insertMany(keys.map((_id) => ({ _id, owner, expiresAt: new Date(Date.now() + leaseMs) })), { ordered: false });
-    } catch (err) {
-      // Each lock that another holder has fails on its own (its index); anything else fails them all.
-      const writeErrors = (err as { writeErrors?: { index: number }[] }).writeErrors;
-      if (!writeErrors?.length) {
-        for (const value of all) for (const waiter of value.waiters) waiter.reject(err);
-        return;
-      }
-      for (const writeError of writeErrors) failed.add(writeError.index);
+    // One single-document insert per lock, all at once. Not one multi-document insert: FerretDB
+    // 1.24 (PostgreSQL backend) was seen to wedge for good (all 50 of its PostgreSQL connections
+    // idle, no reply even to a handshake) under concurrent multi-document inserts with duplicate
+    // keys and multi-statement updates; the single-document shapes are the ones the old path used.
+    const taken = await Promise.allSettled(keys.map((_id) => lockDocs.insertOne({ _id, owner, expiresAt: new Date(Date.now() + leaseMs) })));
+    taken.forEach((outcome, i) => {
+      if (outcome.status === 'rejected') failed.add(i);
+    });
+    if (failed.size === keys.length && taken.some((outcome) => outcome.status === 'rejected' && !isDuplicateKey(outcome.reason))) {
+      const reason = (taken.find((outcome) => outcome.status === 'rejected' && !isDuplicateKey(outcome.reason)) as PromiseRejectedResult).reason;
+      for (const value of all) for (const waiter of value.waiters) waiter.reject(reason);
+      return;
     }
     const held: string[] = [];
-    const summaryOps: AnyBulkWriteOperation<ConversationDoc>[] = [];
-    const positionOps: AnyBulkWriteOperation<MemberDoc>[] = [];
+    const summaryOps: ReturnType<typeof summaryOp>[] = [];
+    const positionOps: ReturnType<typeof positionOp>[] = [];
     const landing: { waiters: Waiter[] }[] = [];
     const slow: Promise<void>[] = [];
     let index = 0;
@@ -125,20 +129,17 @@ export function createDerivedState({ models, mongo, locks, leaseMs }: DerivedSta
     if (held.length) {
       // Renewed while the writes run, as withLock does, so a slow store does not let the lease lapse under us.
       const renew = setInterval(() => {
-        void lockDocs.updateMany({ owner }, { $set: { expiresAt: new Date(Date.now() + leaseMs) } }).catch(() => undefined);
+        for (const _id of held) void lockDocs.updateOne({ _id, owner }, { $set: { expiresAt: new Date(Date.now() + leaseMs) } }).catch(() => undefined);
       }, Math.max(50, Math.floor(leaseMs / 3)));
       renew.unref();
       try {
-        await Promise.all([
-          summaryOps.length ? conversations.bulkWrite(summaryOps, { ordered: false }) : null,
-          positionOps.length ? members.bulkWrite(positionOps, { ordered: false }) : null,
-        ]);
+        await Promise.all([...summaryOps.map((op) => conversations.updateOne(op.filter, op.update)), ...positionOps.map((op) => members.updateOne(op.filter, op.update))]);
         for (const value of landing) for (const waiter of value.waiters) waiter.resolve();
       } catch (err) {
         for (const value of landing) for (const waiter of value.waiters) waiter.reject(err);
       } finally {
         clearInterval(renew);
-        await lockDocs.bulkWrite(held.map((_id) => ({ deleteOne: { filter: { _id, owner } } })), { ordered: false }).catch(() => undefined);
+        await Promise.all(held.map((_id) => lockDocs.deleteOne({ _id, owner }).catch(() => undefined)));
       }
     }
     // Keys held elsewhere finish on their own (waiting for those locks); the next batch does not wait for them.
