@@ -142,6 +142,25 @@ describe('Stripe disputes through the signed webhook inbox', () => {
     expect((await transfersOf(p.buyer, `stripe:${disputeId}`)).map((t) => t.kind).sort()).toEqual(['dispute', 'reversal']);
     const view = (await get(`/api/finance/payments/${p.payment.id}`, w.vendor)).body.data;
     expect(view).toMatchObject({ status: 'disputed', disputes: [expect.objectContaining({ id: `stripe:${disputeId}`, status: 'lost' })] });
+    // The provider took the amount back: it is not refundable a second time.
+    const refund = await w.app.api.post(`/api/finance/payments/${p.payment.id}/refunds`).set('Authorization', bearer(w.vendor)).set('Idempotency-Key', `dsp-r-${seq}`).send({ amount: 1 });
+    expect(refund.status).toBe(409);
+    expect(refund.body.error.code).toBe('REFUND_EXCEEDS_PAYMENT');
+  }, 120_000);
+
+  test('two disputes on one payment each freeze their own amount; what stays refundable excludes both', async () => {
+    const p = await paidPayment(10_000);
+    const [one, two] = [`dp_${++seq}`, `dp_${++seq}`];
+    await deliver(signed('charge.dispute.created', dispute(one, p, 3_000, 'needs_response')));
+    await deliver(signed('charge.dispute.created', dispute(two, p, 4_000, 'needs_response')));
+    await until(async () => (await line(p.buyer)).held.amount === 7_000, 'both freezes');
+    await until(async () => (await get(`/api/finance/payments/${p.payment.id}`, p.buyer)).body.data.disputed?.amount === 7_000, 'the payment\'s disputed amount');
+    const refund = (amount: number) => w.app.api.post(`/api/finance/payments/${p.payment.id}/refunds`).set('Authorization', bearer(w.vendor)).set('Idempotency-Key', `dsp-r-${++seq}`).send({ amount });
+    expect((await refund(3_001)).status).toBe(409);
+    expect((await refund(3_000)).status).toBe(201);
+    await deliver(signed('charge.dispute.closed', dispute(one, p, 3_000, 'won')));
+    await until(async () => (await get(`/api/finance/payments/${p.payment.id}`, p.buyer)).body.data.disputed?.amount === 4_000, 'the release of one');
+    expect((await get(`/api/finance/payments/${p.payment.id}`, p.buyer)).body.data).toMatchObject({ status: 'disputed', refunded: { amount: 3_000 } });
   }, 120_000);
 });
 

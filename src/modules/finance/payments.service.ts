@@ -251,6 +251,15 @@ export function createPaymentsService(deps: {
     });
   }
 
+  /**
+   * What the payment's disputes keep from being refunded: the open ones (frozen) and the lost ones
+   * (taken back by the provider). Indexed by paymentId; a payment has few disputes.
+   */
+  async function disputedAmountOf(paymentId: string): Promise<number> {
+    const held = await Dispute.find({ paymentId, status: { $in: ['open', 'lost'] } }).select({ amount: 1 }).limit(1_000).lean<DisputeDoc[]>();
+    return held.reduce((sum, d) => sum + d.amount, 0);
+  }
+
   /** A dispute freezes its amount: a pending transfer back from the account the payment paid into. */
   async function disputeOpened(input: { provider: Provider; providerRef: string; paymentId?: string | null; chargeId?: string | null; disputeId: string; amount: number; currency: string; reason: string | null }) {
     const found = input.chargeId ? await locateByCharge(input.provider, input.providerRef, input.chargeId) : await locate(input.provider, input.providerRef, input.paymentId);
@@ -259,7 +268,7 @@ export function createPaymentsService(deps: {
       const payment = (await findById(found._id)) as PaymentDoc;
       if (!['succeeded', 'refunded', 'disputed'].includes(payment.status)) return { outcome: 'ignored' as const, note: `payment is ${payment.status}` };
       const id = `${input.provider}:${input.disputeId}`;
-      const amount = Math.min(input.amount, payment.amount - payment.refundedAmount);
+      const amount = Math.min(input.amount, payment.amount - payment.refundedAmount - payment.disputedAmount);
       const existing = await Dispute.findById(id).lean<DisputeDoc>();
       if (!existing) {
         const doc: DisputeDoc = { _id: id, paymentId: payment._id, provider: input.provider, amount, currency: payment.currency, reason: input.reason, status: 'open', partyIds: [payment.userId, payment.vendorId], openedAt: deps.clock(), closedAt: null };
@@ -285,10 +294,12 @@ export function createPaymentsService(deps: {
         partyIds: [payment.userId, payment.vendorId],
         memo: input.reason,
       });
-      if (payment.status !== 'disputed') {
-        await Payment.updateOne({ _id: payment._id }, { $set: { status: 'disputed', disputedAmount: payment.disputedAmount + dispute.amount, version: payment.version + 1 } });
-        deps.events.publish('dispute.opened', { ...eventPayload(payment), disputeId: id, reason: input.reason });
+      // Derived from the payment's disputes (not added to), so a replay or a second dispute counts each once.
+      const disputedAmount = await disputedAmountOf(payment._id);
+      if (payment.status !== 'disputed' || payment.disputedAmount !== disputedAmount) {
+        await Payment.updateOne({ _id: payment._id }, { $set: { status: 'disputed', disputedAmount, version: payment.version + 1 } });
       }
+      if (!existing || payment.status !== 'disputed') deps.events.publish('dispute.opened', { ...eventPayload(payment), disputeId: id, reason: input.reason });
       if (result.created) deps.notify(result.debit);
       return { outcome: 'processed' as const, note: 'dispute opened' };
     });
@@ -318,7 +329,9 @@ export function createPaymentsService(deps: {
       });
       if (dispute.status === 'open') {
         await Dispute.updateOne({ _id: id }, { $set: { status: result.transfer.resolution === 'void' ? 'won' : 'lost', closedAt: deps.clock() } });
-        const disputedAmount = Math.max(0, payment.disputedAmount - dispute.amount);
+      }
+      const disputedAmount = await disputedAmountOf(payment._id);
+      if (payment.disputedAmount !== disputedAmount) {
         const status = result.transfer.resolution === 'void' && disputedAmount === 0 ? (payment.refundedAmount > 0 ? 'refunded' : 'succeeded') : payment.status;
         await Payment.updateOne({ _id: payment._id }, { $set: { status, disputedAmount, version: payment.version + 1 } });
       }
