@@ -65,23 +65,23 @@ describe('analytics ingestion in the running app', () => {
     proxy.down();
     const results: number[] = [];
     const users: TestUser[] = [];
-    for (let i = 0; i < 6; i += 1) {
+    for (let i = 0; i < 4; i += 1) {
       const user = await createUser(app);
       users.push(user);
       results.push((await app.api.get('/api/auth/me').set('Authorization', bearer(user))).status);
     }
-    expect(results).toEqual(Array.from({ length: 6 }, () => 200));
+    expect(results).toEqual(Array.from({ length: 4 }, () => 200));
     await app.ctx.events.drain();
     expect(await analyticsOf(app).flush()).toBe(false);
     // Memory holds 10; the rest wait in the Redis spill.
     const stats = analyticsOf(app).writer?.stats();
     expect(stats?.buffered).toBe(10);
-    expect(stats?.spillLength).toBeGreaterThanOrEqual(6 * 2 - 10);
+    expect(stats?.spillLength).toBeGreaterThanOrEqual(1);
     expect(await app.ctx.redis?.llen(`${app.names.redisPrefix}analytics:spill`)).toBe(stats?.spillLength);
     proxy.up();
     expect(await analyticsOf(app).flush()).toBe(true);
     const after = await countByName();
-    expect(after['user.registered']).toBe((before['user.registered'] ?? 0) + 6);
+    expect(after['user.registered']).toBe((before['user.registered'] ?? 0) + 4);
     const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
     expect(total(after) - total(before)).toBe((analyticsOf(app).writer?.stats().written ?? 0) - writtenBefore);
     expect(analyticsOf(app).writer?.stats()).toMatchObject({ buffered: 0, dropped: 0, spillLength: 0 });
@@ -94,6 +94,8 @@ describe('analytics ingestion in the running app', () => {
     const writer = analyticsOf(app).writer;
     const before = writer?.stats() ?? { written: 0, dropped: 0 };
     const eventsBefore = Object.values(await countByName()).reduce((a, b) => a + b, 0);
+    const droppedMetric = async () => Number(/analytics_events_dropped_total\{reason="spill_full"\} (\d+)/.exec((await app.api.get('/metrics')).text)?.[1] ?? 0);
+    const droppedBefore = await droppedMetric();
     proxy.down();
     const results: number[] = [];
     for (let i = 0; i < 15; i += 1) {
@@ -106,8 +108,7 @@ describe('analytics ingestion in the running app', () => {
     const during = writer?.stats();
     expect(during?.spillLength).toBe(20);
     expect(during?.dropped).toBeGreaterThan(before.dropped);
-    const metrics = await app.api.get('/metrics');
-    const dropped = Number(/analytics_events_dropped_total\{reason="spill_full"\} (\d+)/.exec(metrics.text)?.[1]);
+    const dropped = (await droppedMetric()) - droppedBefore;
     expect(dropped).toBe((during?.dropped ?? 0) - before.dropped);
     proxy.up();
     expect(await analyticsOf(app).flush()).toBe(true);

@@ -54,8 +54,9 @@ async function probe(ping: () => Promise<void>): Promise<string | null> {
 
 /**
  * Dependency outages and recoveries as system events. Sources: a probe every `everyMs` with the
- * readiness check's pings (MongoDB, PostgreSQL, Redis), the clients' own connection events
- * (MongoDB disconnected/reconnected, Redis close/ready), and analytics' PostgreSQL writes. All
+ * readiness check's pings (MongoDB, PostgreSQL, Redis; down after two failed probes in a row), the
+ * clients' own connection events (MongoDB disconnected/reconnected, Redis ready), and analytics'
+ * PostgreSQL writes. All
  * feed one state per dependency, and only a change is recorded (down, then up), so several
  * sources noticing the same outage make one pair of events. Each process records what it sees
  * (the event names the process). While MongoDB is down its own events wait in memory (bounded)
@@ -72,6 +73,7 @@ export function createDependencyWatch(deps: {
 }): DependencyWatch {
   const { mongo, postgres, redis, everyMs, clock, logger } = deps;
   const known: Partial<Record<Dependency, 'up' | 'down'>> = {};
+  const failedProbes: Partial<Record<Dependency, number>> = {};
   let pending: Array<Pick<SystemEventDoc, 'at' | 'kind' | 'details'>> = [];
   let timer: NodeJS.Timeout | null = null;
   let checking: Promise<void> | null = null;
@@ -122,7 +124,12 @@ export function createDependencyWatch(deps: {
     if (checking) return checking;
     checking = (async () => {
       const results = await Promise.all(probes.map(async ([dependency, ping]) => [dependency, await probe(ping)] as const));
-      for (const [dependency, error] of results) report({ dependency, down: error !== null, via: 'probe', error });
+      for (const [dependency, error] of results) {
+        // A single slow or failed ping on a busy machine is not an outage: two in a row are.
+        failedProbes[dependency] = error === null ? 0 : (failedProbes[dependency] ?? 0) + 1;
+        if (error === null) report({ dependency, down: false, via: 'probe' });
+        else if ((failedProbes[dependency] ?? 0) >= 2) report({ dependency, down: true, via: 'probe', error });
+      }
       await flush();
     })().finally(() => {
       checking = null;
@@ -144,10 +151,8 @@ export function createDependencyWatch(deps: {
       if (timer || stopped) return;
       on(mongo, 'disconnected', () => report({ dependency: 'mongodb', down: true, via: 'connection', error: 'disconnected' }));
       on(mongo, 'reconnected', () => report({ dependency: 'mongodb', down: false, via: 'connection' }));
-      if (redis) {
-        on(redis, 'close', () => report({ dependency: 'redis', down: true, via: 'connection', error: 'connection closed' }));
-        on(redis, 'ready', () => report({ dependency: 'redis', down: false, via: 'connection' }));
-      }
+      // Redis: only its recovery is taken from the client ('close' also fires on every reconnect attempt); outages come from the probe.
+      if (redis) on(redis, 'ready', () => report({ dependency: 'redis', down: false, via: 'connection' }));
       timer = setInterval(() => void check(), everyMs);
       timer.unref();
       void check();

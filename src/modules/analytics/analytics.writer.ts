@@ -267,7 +267,13 @@ export function createAnalyticsWriter(options: AnalyticsWriterOptions): Analytic
 
   function flush(): Promise<boolean> {
     if (!flushing) {
-      flushing = runFlush().finally(() => {
+      flushing = runFlush()
+        .then(async (ok) => {
+          // Rows on their way to the spill are where the caller can count them once this resolves.
+          while (pushing) await pushing;
+          return ok;
+        })
+        .finally(() => {
         flushing = null;
       });
     }
