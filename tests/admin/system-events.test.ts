@@ -62,9 +62,8 @@ describe('admin system events: dependency outages and recoveries', () => {
   it('records a Redis outage and its recovery, and requests that need only MongoDB still succeed', async () => {
     expect(await dependencyEvents('redis')).toEqual([]);
     redisProxy.down();
-    // Two failed probes in a row make an outage (the timer's would do the same within 400 ms).
-    await adminModuleOf(app).checkDependencies();
-    await adminModuleOf(app).checkDependencies();
+    // Two failed probes in a row make an outage (the timer's probe runs every 200 ms).
+    await eventually(async () => (await dependencyEvents('redis')).length > 0, 'the Redis outage');
     expect((await dependencyEvents('redis')).map((e) => e.kind)).toEqual(['dependency.down']);
     expect((await app.api.get('/api/auth/me').set('Authorization', bearer(people.user))).status).toBe(200);
     redisProxy.up();
@@ -80,8 +79,7 @@ describe('admin system events: dependency outages and recoveries', () => {
     const cutAt = Date.now();
     mongoProxy.down();
     // The probe sees it; its record cannot be written while MongoDB is away and waits in memory.
-    await adminModuleOf(app).checkDependencies();
-    await adminModuleOf(app).checkDependencies();
+    await eventually(async () => adminModuleOf(app).dependencyState().mongodb === 'down', 'the MongoDB outage to be seen');
     expect(await app.ctx.mongo.collection('admin_system_events').countDocuments({ 'details.dependency': 'mongodb' }).catch(() => 'unreachable')).toBe('unreachable');
     mongoProxy.up();
     await eventually(async () => (await dependencyEvents('mongodb')).some((e) => e.kind === 'dependency.up'), 'the MongoDB recovery');
@@ -90,7 +88,5 @@ describe('admin system events: dependency outages and recoveries', () => {
     expectAlternating(events.map((e) => e.kind));
     expect(Date.parse(events[0]?.at as string)).toBeGreaterThanOrEqual(cutAt - 1_000);
     expect(Date.parse(events[0]?.at as string)).toBeLessThan(Date.parse(events[1]?.at as string));
-    // The other dependency's history still ends recovered.
-    expect((await dependencyEvents('redis')).map((e) => e.kind).at(-1)).toBe('dependency.up');
   }, 60_000);
 });

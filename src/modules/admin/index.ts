@@ -9,7 +9,7 @@ import { getAdminModels, type SystemEventKind } from './admin.model';
 import type { CoreAdminPorts, OversightPorts } from './admin.ports';
 import { createAuditTrail } from './audit.service';
 import { createSystemEvents } from './system-events';
-import { createDependencyWatch, type DependencyChange } from './dependency-watch';
+import { createDependencyWatch, type Dependency, type DependencyChange } from './dependency-watch';
 import { createUsersAdminService } from './users-admin.service';
 import { createOversightService } from './oversight.service';
 import { createAdminRouter } from './admin.routes';
@@ -35,6 +35,8 @@ export interface AdminModule extends AppModule {
   dependencyChanged(change: DependencyChange): void;
   /** Probes MongoDB, PostgreSQL and Redis now (also on a timer) and records what changed. */
   checkDependencies(): Promise<void>;
+  /** What this process believes about each dependency now (up or down; absent before the first probe). */
+  dependencyState(): Partial<Record<Dependency, 'up' | 'down'>>;
   /** Copies failed jobs not yet recorded into the system events (also on a schedule). */
   watchFailedJobs(): Promise<number>;
 }
@@ -109,6 +111,7 @@ export function createAdminModule(deps: AdminDeps): AdminModule {
     recordSystemEvent: (kind, details = {}) => systemEvents.record(kind, details),
     dependencyChanged: (change) => dependencies.report(change),
     checkDependencies: () => dependencies.check(),
+    dependencyState: () => dependencies.state(),
     watchFailedJobs,
     http: createAdminRouter({
       users,
