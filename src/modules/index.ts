@@ -65,8 +65,8 @@ export function createModules(base: Omit<ModuleDeps, 'auth'>): AppModule[] {
   const uploads = createUploadsModule({ ctx, config: config.uploads, requireAuth: deps.auth.requireAuth, conversations });
   chat = createChatModule({ ctx, config: config.chat, io, auth: deps.auth, users: users.directory, attachments: uploads });
   // Chat's upkeep: messages stored before page keys get them in a scheduled job. What it returns also
-  // repairs derived counts and positions (repairConversation / repairAll), for an admin route to call.
-  startChatMaintenance(ctx);
+  // repairs derived counts and positions: admins reach repairConversation through their chat port.
+  const chatMaintenance = startChatMaintenance(ctx);
   // The webhook inbox: finance and notifications register their providers' handlers on webhooks.handlers;
   // Carrier callbacks (provider logistics) move orders through offers' applyShipmentUpdate.
   // Offers live in chat conversations (participants, an `offer` message per round).
@@ -144,6 +144,7 @@ export function createModules(base: Omit<ModuleDeps, 'auth'>): AppModule[] {
     webhooks: webhooks.admin,
     finance: finance.admin,
     notifications: notifications.admin,
+    chat: { repairConversation: (conversationId) => chatMaintenance.repairConversation(conversationId) },
   });
   // "Products by volume": analytics reads a new order's lines through offers' contract.
   analytics.useOrderLines((orderId) => offers.orders.getOrder(orderId));

@@ -3,6 +3,7 @@ import type { Role } from '../../src/platform/auth-context';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { bearer, createUser, type TestUser } from '../helpers/users';
 import { usersByRole } from './helpers';
+import { directConversation } from '../chat/chat-helpers';
 
 describe('admin maintenance: follower/following count repairs', () => {
   let app: TestServer;
@@ -69,4 +70,39 @@ describe('admin maintenance: follower/following count repairs', () => {
     expect(await countsOf(a.id)).toEqual({ followersCount: 0, followingCount: 0 });
     expect(await countsOf(b.id)).toEqual({ followersCount: 0, followingCount: 0 });
   }, 60_000);
+
+  describe('chat repair', () => {
+    it("recomputes a drifted conversation's last number from its messages, audited with what changed; a second run changes nothing", async () => {
+      const [alice, bob] = [await createUser(app), await createUser(app)];
+      const conversationId = await directConversation(app, alice, bob);
+      for (const text of ['one', 'two', 'three']) {
+        await app.api.post(`/api/chat/conversations/${conversationId}/messages`).set('Authorization', bearer(alice)).send({ type: 'text', text, clientMessageId: `${conversationId}-${text}` }).expect(201);
+      }
+      await app.ctx.mongo.collection('chat_conversations').updateOne({ _id: new Types.ObjectId(conversationId) }, { $set: { lastSeq: 1 } });
+      const bobsUnread = async () => {
+        const list = await app.api.get('/api/chat/conversations?limit=50').set('Authorization', bearer(bob)).expect(200);
+        return list.body.data.find((c: { id: string }) => c.id === conversationId)?.unreadCount;
+      };
+      expect(await bobsUnread()).toBe(1);
+
+      const res = await post(`/api/admin/chat/conversations/${conversationId}/repair`, { reason: 'Unread badge wrong after an incident' });
+      expect(res.status).toBe(200);
+      expect(res.body.data).toMatchObject({ conversationId, changed: true, fixed: expect.arrayContaining(['lastSeq 1 → 3']) });
+      expect(await bobsUnread()).toBe(3);
+      const [entry] = await audit(`action=chat.repair_conversation&targetId=${conversationId}`);
+      expect(entry).toMatchObject({ actor: { id: people.admin.id }, target: { type: 'conversation', id: conversationId }, after: { fixed: expect.arrayContaining(['lastSeq 1 → 3']) }, reason: 'Unread badge wrong after an incident' });
+
+      const again = await post(`/api/admin/chat/conversations/${conversationId}/repair`, { reason: 'Check again' });
+      expect(again.body.data).toEqual({ conversationId, fixed: [], changed: false });
+    });
+
+    it('answers 400 without a reason or with a bad id, 404 for an unknown conversation, 403 for non-admins', async () => {
+      const unknown = new Types.ObjectId().toHexString();
+      expect((await post(`/api/admin/chat/conversations/${unknown}/repair`, {})).status).toBe(400);
+      expect((await post('/api/admin/chat/conversations/not-an-id/repair', { reason: 'because' })).status).toBe(400);
+      expect((await post(`/api/admin/chat/conversations/${unknown}/repair`, { reason: 'because' })).status).toBe(404);
+      expect((await post(`/api/admin/chat/conversations/${unknown}/repair`, { reason: 'because' }, people.vendor)).status).toBe(403);
+      expect((await post(`/api/admin/chat/conversations/${unknown}/repair`, { reason: 'because' }, people.user)).status).toBe(403);
+    });
+  });
 });

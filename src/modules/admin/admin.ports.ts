@@ -100,4 +100,11 @@ export interface OversightPorts {
   webhooks?: WebhooksAdminPort;
   finance?: FinanceAdminPort;
   notifications?: NotificationsAdminPort;
+  chat?: ChatRepairPort;
+}
+
+/** Chat's repair of what every view reads (ChatMaintenance.repairConversation). */
+export interface ChatRepairPort {
+  /** Null when there is no such conversation; `fixed` lists what had drifted and was set from the source rows. */
+  repairConversation(conversationId: string): Promise<{ conversationId: string; fixed: string[] } | null>;
 }

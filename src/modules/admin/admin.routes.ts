@@ -111,5 +111,8 @@ export function createAdminRouter({ users, oversight, requireAdmin, ports, count
     route('get', '/notifications/campaigns/:id', withInput(s.userIdParams, ['params'], async ({ id }, res, req) => data(res, await oversight.getCampaign(actorOf(req, res), id))));
     route('get', '/notifications/:id/deliveries', withInput(s.userIdParams, ['params'], async ({ id }, res, req) => data(res, await oversight.deliveries(actorOf(req, res), id))));
   }
+  if (ports.chat) {
+    route('post', '/chat/conversations/:id/repair', withInput(s.reasonBody, ['params', 'body'], async ({ id, reason }, res, req) => data(res, await oversight.repairConversation(actorOf(req, res), id, reason))));
+  }
   return routes;
 }

@@ -18,7 +18,7 @@ import { createAdminRouter } from './admin.routes';
 export { readAdminConfig, type AdminConfig } from './admin.config';
 export { ADMIN_ERROR_CODES, type AdminErrorCode } from './admin.errors';
 export type { AdminActor } from './admin.guard';
-export type { CoreAdminPorts, OversightPorts, OffersAdminPort, WebhooksAdminPort, FinanceAdminPort, NotificationsAdminPort, AccessPort, SessionsPort, Page } from './admin.ports';
+export type { CoreAdminPorts, OversightPorts, ChatRepairPort, OffersAdminPort, WebhooksAdminPort, FinanceAdminPort, NotificationsAdminPort, AccessPort, SessionsPort, Page } from './admin.ports';
 export { csvField, csvRecord } from './csv';
 export type { DependencyChange, Dependency } from './dependency-watch';
 
@@ -119,7 +119,7 @@ export function createAdminModule(deps: AdminDeps): AdminModule {
       requireAdmin: deps.requireRole('admin', 'super_admin'),
       counts: !!deps.counts,
       jobRetry: !!deps.jobs.retryFailed,
-      ports: { offers: !!deps.offers, webhooks: !!deps.webhooks, finance: !!deps.finance, notifications: !!deps.notifications },
+      ports: { offers: !!deps.offers, webhooks: !!deps.webhooks, finance: !!deps.finance, notifications: !!deps.notifications, chat: !!deps.chat },
     }),
     users,
     oversight,

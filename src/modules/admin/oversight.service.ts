@@ -31,7 +31,7 @@ function parseFailedJobId(id: string): { queue: string; key: string } | null {
 
 /** The dashboard, analytics reads, the audit trail, system events and the oversight actions of other modules. */
 export function createOversightService(deps: OversightDeps) {
-  const { users, jobs, analytics, audit, systemEvents, offers, webhooks, finance, notifications } = deps;
+  const { users, jobs, analytics, audit, systemEvents, offers, webhooks, finance, notifications, chat } = deps;
 
   function period(input: Partial<Period>, defaultDays = 30): { from: Date; to: Date } {
     const to = input.to ? new Date(input.to) : new Date();
@@ -122,6 +122,14 @@ export function createOversightService(deps: OversightDeps) {
     // ---- oversight of other modules (mounted only when their port is given) --------------------
     listOffers: (_actor: AdminActor, q: Parameters<NonNullable<OversightPorts['offers']>['listOffers']>[0]) => required(offers).listOffers(q),
     listOrders: (_actor: AdminActor, q: Parameters<NonNullable<OversightPorts['offers']>['listOrders']>[0]) => required(offers).listOrders(q),
+    /** Recomputes a conversation's summary, members' positions and participant list from its rows (audited with what changed). */
+    async repairConversation(actor: AdminActor, conversationId: string, reason: string) {
+      const result = await required(chat).repairConversation(conversationId);
+      if (!result) throw errors.notFound('Conversation');
+      await audit.record(actor, { action: 'chat.repair_conversation', targetType: 'conversation', targetId: conversationId, before: null, after: { fixed: result.fixed }, reason });
+      return { ...result, changed: result.fixed.length > 0 };
+    },
+
     async cancelOrder(actor: AdminActor, orderId: string, reason: string) {
       const after = await required(offers).cancelOrder(orderId, actor.userId, reason);
       await audit.record(actor, { action: 'order.cancel', targetType: 'order', targetId: orderId, before: null, after, reason });
