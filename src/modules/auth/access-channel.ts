@@ -1,4 +1,9 @@
-import type { Redis } from 'ioredis';
+import {
+  createLocalInvalidationChannel,
+  createRedisInvalidationChannel,
+  type InvalidationChannel,
+  type RedisInvalidationChannelDeps,
+} from '../../platform/invalidation-channel';
 import type { Logger } from '../../platform/logger';
 
 /** The pub/sub channel, under the deployment's key prefix. */
@@ -11,27 +16,11 @@ export interface AccessInvalidation {
 }
 
 /**
- * How every process hears that cached access state is wrong. A cache may serve an entry only
- * while `live()` holds and `generation()` is the one it was cached under: a channel that went
- * down may have lost messages, so everything cached before is distrusted once it is back.
+ * How every process hears that cached access state is wrong (the contract and its guarantees
+ * are documented on InvalidationChannel in src/platform/invalidation-channel.ts). A cache may
+ * serve an entry only while `live()` holds and `generation()` is the one it was cached under.
  */
-export interface AccessChannel {
-  live(): boolean;
-  generation(): number;
-  /** Delivers to every process, this one included (before it returns, for this one). */
-  publish(invalidation: AccessInvalidation): Promise<void>;
-  onInvalidation(handler: (invalidation: AccessInvalidation) => void): void;
-  /** Called when the channel goes down, so a cache can drop what it can no longer trust. */
-  onDown(handler: () => void): void;
-  /**
-   * Resolves after the I/O callbacks already due have run. A message published before a client's
-   * request was sent is in this process's socket buffer when the request is read; waiting one turn
-   * of the event loop lets its handler run before the cache is consulted.
-   */
-  settle(): Promise<void>;
-  start(): Promise<void>;
-  close(): Promise<void>;
-}
+export type AccessChannel = InvalidationChannel<AccessInvalidation>;
 
 function parse(raw: string): AccessInvalidation | null {
   try {
@@ -46,30 +35,11 @@ function parse(raw: string): AccessInvalidation | null {
 
 /** One process (no REDIS_URL): delivery is a function call, so the channel is always live. */
 export function createLocalAccessChannel(): AccessChannel {
-  const handlers: ((invalidation: AccessInvalidation) => void)[] = [];
-  return {
-    live: () => true,
-    generation: () => 0,
-    async publish(invalidation) {
-      for (const handler of handlers) handler(invalidation);
-    },
-    onInvalidation: (handler) => void handlers.push(handler),
-    onDown: () => undefined,
-    settle: () => Promise.resolve(),
-    start: () => Promise.resolve(),
-    close: () => Promise.resolve(),
-  };
+  return createLocalInvalidationChannel<AccessInvalidation>();
 }
 
-export interface RedisAccessChannelDeps {
-  /** The app's main client: publishes (fails fast while Redis is away). Duplicated for the subscriber. */
-  redis: Redis;
-  channel: string;
+export interface RedisAccessChannelDeps extends RedisInvalidationChannelDeps {
   logger: Logger;
-  /** The subscriber pings this often; without a pong for `staleAfterMs` it counts as down. */
-  pingEveryMs?: number;
-  staleAfterMs?: number;
-  now?: () => number;
 }
 
 /**
@@ -77,107 +47,15 @@ export interface RedisAccessChannelDeps {
  * and answered a ping recently (a half-open TCP connection delivers nothing and reports nothing).
  * A publish that fails is applied here at once and retried until Redis takes it.
  */
-export function createRedisAccessChannel({ redis, channel, logger, pingEveryMs = 1_000, staleAfterMs = 3_000, now = Date.now }: RedisAccessChannelDeps): AccessChannel {
-  const subscriber = redis.duplicate({
-    lazyConnect: true,
-    autoResubscribe: false,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    commandTimeout: Math.max(500, staleAfterMs - pingEveryMs),
+export function createRedisAccessChannel(deps: RedisAccessChannelDeps): AccessChannel {
+  return createRedisInvalidationChannel<AccessInvalidation>({
+    ...deps,
+    parse,
     connectionName: 'trade-backend:auth-access',
-  });
-  const handlers: ((invalidation: AccessInvalidation) => void)[] = [];
-  const downHandlers: (() => void)[] = [];
-  const pending: string[] = [];
-  let subscribed = false;
-  let generation = 0;
-  let lastPongAt = 0;
-  let closed = false;
-  let timer: NodeJS.Timeout | undefined;
-
-  function down(reason: string): void {
-    if (!subscribed) return;
-    subscribed = false;
-    generation += 1;
-    logger.warn('Access cache channel is down: authentication reads the store until it is back', { reason });
-    for (const handler of downHandlers) handler();
-  }
-
-  const deliver = (invalidation: AccessInvalidation) => {
-    for (const handler of handlers) handler(invalidation);
-  };
-
-  subscriber.on('error', () => undefined);
-  subscriber.on('close', () => down('closed'));
-  subscriber.on('end', () => down('ended'));
-  subscriber.on('ready', () => {
-    subscriber
-      .subscribe(channel)
-      .then(() => {
-        generation += 1;
-        lastPongAt = now();
-        subscribed = true;
-      })
-      .catch(() => subscriber.disconnect(true));
-  });
-  subscriber.on('message', (from: string, raw: string) => {
-    if (from !== channel) return;
-    const invalidation = parse(raw);
-    if (invalidation) deliver(invalidation);
-  });
-
-  async function flush(): Promise<void> {
-    while (pending.length > 0) {
-      await redis.publish(channel, pending[0] as string);
-      pending.shift();
-    }
-  }
-
-  function tick(): void {
-    if (pending.length > 0) flush().catch(() => undefined);
-    if (!subscribed) return;
-    if (now() - lastPongAt >= staleAfterMs) {
-      down('no pong');
-      subscriber.disconnect(true);
-      return;
-    }
-    subscriber.ping().then(
-      () => {
-        lastPongAt = now();
-      },
-      () => undefined,
-    );
-  }
-
-  return {
-    live: () => subscribed && subscriber.status === 'ready' && now() - lastPongAt < staleAfterMs,
-    generation: () => generation,
-    async publish(invalidation) {
-      deliver(invalidation);
-      pending.push(JSON.stringify(invalidation));
-      try {
-        await flush();
-      } catch (err) {
-        // Other processes cannot hear it now; their entries run out with the TTL at worst, and
-        // the tick retries. Their own channel is usually down too, so they read the store.
-        logger.error('Could not publish an access invalidation; retrying', { error: err instanceof Error ? err.message : String(err) });
-      }
+    messages: {
+      down: 'Access cache channel is down: authentication reads the store until it is back',
+      notConnected: 'Access cache channel could not connect yet',
+      publishFailed: 'Could not publish an access invalidation; retrying',
     },
-    onInvalidation: (handler) => void handlers.push(handler),
-    onDown: (handler) => void downHandlers.push(handler),
-    settle: () => new Promise((resolve) => setImmediate(resolve)),
-    async start() {
-      timer = setInterval(tick, pingEveryMs);
-      timer.unref();
-      await subscriber.connect().catch((err: Error) => logger.warn('Access cache channel could not connect yet', { error: err.message }));
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
-      clearInterval(timer);
-      await flush().catch(() => undefined);
-      subscribed = false;
-      subscriber.disconnect();
-    },
-  };
+  });
 }
