@@ -1,12 +1,9 @@
 import 'dotenv/config';
-import { ConfigError, loadConfig, type Config } from './config';
+import { ConfigError, loadConfig } from './config';
 import { createLogger } from './platform/logger';
-import { createMetrics } from './platform/metrics';
-import { createEventBus } from './platform/events';
-import { createJobRunner } from './platform/jobs';
 import { openConnections } from './platform/connections';
 import { installShutdownHandlers } from './platform/shutdown';
-import type { AppContext } from './platform/context';
+import { createAppContext } from './platform/context';
 import { createServer } from './server';
 
 async function main(): Promise<void> {
@@ -22,19 +19,7 @@ async function main(): Promise<void> {
   }
   const logger = createLogger({ level: config.logLevel, json: config.nodeEnv === 'production' });
   const connections = await openConnections(config, logger);
-  const metrics = createMetrics();
-  const ctx: AppContext<Config> = {
-    config,
-    logger,
-    mongo: connections.mongo,
-    postgres: connections.postgres,
-    redis: connections.redis,
-    metrics,
-    events: createEventBus({ logger, metrics }),
-    jobs: createJobRunner({ redisUrl: config.redis.url, keyPrefix: config.redis.keyPrefix, logger, metrics, shutdownTimeoutMs: config.shutdownTimeoutMs }),
-    clock: () => new Date(),
-    startedAt: new Date(),
-  };
+  const ctx = createAppContext(config, logger, connections);
   const server = await createServer(ctx, connections);
   installShutdownHandlers(logger, () => server.close(), (source) => ctx.metrics.unhandledErrors.inc({ source }));
   const port = await server.listen(config.port, config.host);

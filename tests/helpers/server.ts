@@ -4,11 +4,8 @@ import request from 'supertest';
 import TestAgent from 'supertest/lib/agent';
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/platform/logger';
-import { createMetrics } from '../../src/platform/metrics';
-import { createEventBus } from '../../src/platform/events';
-import { createJobRunner } from '../../src/platform/jobs';
 import { openConnections } from '../../src/platform/connections';
-import type { AppContext } from '../../src/platform/context';
+import { createAppContext, type AppContext } from '../../src/platform/context';
 import { createServer, type RunningServer } from '../../src/server';
 import { testEnv } from './env';
 
@@ -79,19 +76,7 @@ export async function startTestServer(
   const config = loadConfig(env);
   const logger = createLogger({ level: config.logLevel, json: false });
   const connections = await openConnections(config, logger);
-  const metrics = createMetrics();
-  const ctx: AppContext<Config> = {
-    config,
-    logger,
-    mongo: connections.mongo,
-    postgres: connections.postgres,
-    redis: connections.redis,
-    metrics,
-    events: createEventBus({ logger, metrics }),
-    jobs: createJobRunner({ redisUrl: config.redis.url, keyPrefix: config.redis.keyPrefix, logger, metrics, shutdownTimeoutMs: config.shutdownTimeoutMs }),
-    clock: options.clock ?? (() => new Date()),
-    startedAt: new Date(),
-  };
+  const ctx = createAppContext(config, logger, connections, { clock: options.clock });
   const server = await createServer(ctx, connections);
   const port = await server.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${port}`;

@@ -2,11 +2,8 @@ import Stripe from 'stripe';
 import { loadConfig, type Config } from '../../config';
 import type { Env } from '../../platform/config';
 import { createLogger } from '../../platform/logger';
-import { createMetrics } from '../../platform/metrics';
-import { createEventBus } from '../../platform/events';
-import { createJobRunner } from '../../platform/jobs';
 import { openConnections } from '../../platform/connections';
-import type { AppContext } from '../../platform/context';
+import { createAppContext, type AppContext } from '../../platform/context';
 import { createServer, type RunningServer } from '../../server';
 import { createSuperAdminTool } from '../../modules/auth';
 import type { AnalyticsModule } from '../../modules/analytics';
@@ -180,19 +177,7 @@ export async function runSeed(options: SeedOptions, baseEnv: Env = process.env):
   const config = loadConfig(env);
   const logger = createLogger({ level: config.logLevel, json: config.nodeEnv === 'production' });
   const connections = await openConnections(config, logger);
-  const metrics = createMetrics();
-  const ctx: AppContext<Config> = {
-    config,
-    logger,
-    mongo: connections.mongo,
-    postgres: connections.postgres,
-    redis: connections.redis,
-    metrics,
-    events: createEventBus({ logger, metrics }),
-    jobs: createJobRunner({ redisUrl: config.redis.url, keyPrefix: config.redis.keyPrefix, logger, metrics, shutdownTimeoutMs: config.shutdownTimeoutMs }),
-    clock: () => new Date(),
-    startedAt: new Date(),
-  };
+  const ctx = createAppContext(config, logger, connections);
   let server: RunningServer;
   try {
     server = await createServer(ctx, connections);
