@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Types } from 'mongoose';
 import type { Role } from '../../src/platform/auth-context';
 import type { TestServer } from './server';
+import { profileChanges } from '../../src/modules/users/profile-summaries';
 
 export interface TestUser {
   id: string;
@@ -29,6 +30,8 @@ export async function createUser(
   const id = registered.body.data.user.id as string;
   if (overrides.role === 'admin' || overrides.role === 'super_admin') {
     await app.ctx.mongo.collection('users').updateOne({ _id: new Types.ObjectId(id) }, { $set: { role: overrides.role } });
+    // Announced to the profile cache as user-writes.ts announces every write (a bare database write is not).
+    await profileChanges(app.ctx.mongo).changed([id]);
   }
   const login = await app.api.post('/api/auth/login').send({ email, password });
   if (login.status !== 200) throw new Error(`login failed: ${login.status} ${JSON.stringify(login.body)}`);

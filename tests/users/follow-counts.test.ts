@@ -1,5 +1,6 @@
 import { Types } from 'mongoose';
 import type { UsersModule } from '../../src/modules/users';
+import { profileChanges } from '../../src/modules/users/profile-summaries';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { createUser, type TestUser } from '../helpers/users';
 
@@ -43,6 +44,8 @@ describe('follower and following counts are stored, exact under concurrency, and
     const starId = new Types.ObjectId(star.id);
     const truth = await edges({ followeeId: starId });
     await app.ctx.mongo.collection('users').updateOne({ _id: starId }, { $set: { followersCount: truth + 37, followingCount: 12 } });
+    // A direct database write is not announced to the profile cache; here it is, as user-writes.ts would.
+    await profileChanges(app.ctx.mongo).changed([star.id]);
     expect((await profile(star.id, star)).followersCount).toBe(truth + 37);
     expect(await usersModule().repairCounts(star.id)).toEqual({ followersCount: truth, followingCount: 0 });
     expect(await profile(star.id, star)).toEqual(expect.objectContaining({ followersCount: truth, followingCount: 0 }));

@@ -1,6 +1,7 @@
 import { Types } from 'mongoose';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { createUser, type TestUser } from '../helpers/users';
+import { profileChanges } from '../../src/modules/users/profile-summaries';
 
 const SECRET_PATTERN = /passwordHash|\$2[aby]\$|"hash"|failuresClearedAt|lockedUntil|refreshTokens/;
 
@@ -116,6 +117,8 @@ describe('own profile, preferences and what others can see', () => {
     await app.api.get(`/api/users/${alice.id}`).expect(401);
     const carol = await createUser(app);
     await app.ctx.mongo.collection('users').updateOne({ _id: new Types.ObjectId(carol.id) }, { $set: { status: 'suspended' } });
+    // Announced to the profile cache as user-writes.ts announces every write (a bare database write is not).
+    await profileChanges(app.ctx.mongo).changed([carol.id]);
     await app.api.get(`/api/users/${carol.id}`).set('Authorization', as(bob)).expect(404);
   });
 

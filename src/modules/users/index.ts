@@ -35,8 +35,9 @@ export { readUsersConfig, type UsersConfig } from './users.config';
  */
 export function createAccountServices(mongo: Connection): { accounts: UserAccounts; profiles: ProfileService } {
   const users = getUserModel(mongo);
-  const writes = createUserWrites(users, getFollowModel(mongo), userLocks(mongo), profileChanges(mongo));
-  return { accounts: createUserAccounts(users, writes), profiles: createProfileService({ users, writes }) };
+  const hub = profileChanges(mongo);
+  const writes = createUserWrites(users, getFollowModel(mongo), userLocks(mongo), hub);
+  return { accounts: createUserAccounts(users, writes), profiles: createProfileService({ users, writes, reads: hub }) };
 }
 
 export interface UsersModule extends AppModule {
@@ -52,7 +53,7 @@ export interface UsersModule extends AppModule {
   repairAllCounts(options?: { batchSize?: number; afterId?: string | null }): Promise<{ checked: number; repaired: number; lastId: string | null }>;
   /** For the admin module (which checks the caller's role): search, view, counts by role and status. */
   admin: UserAdminDirectory;
-  /** The profile summary cache (hit and miss counts, for tests and diagnostics). */
+  /** The cache of user documents behind profiles, summaries and /me (hit and miss counts, for tests and diagnostics). */
   profileSummaries: ProfileSummaryCache;
 }
 
@@ -63,7 +64,6 @@ export function createUsersModule(deps: { ctx: AppContext; config: UsersConfig; 
   const followModel = getFollowModel(ctx.mongo);
   const changes = profileChanges(ctx.mongo);
   const writes = createUserWrites(users, followModel, userLocks(ctx.mongo), changes);
-  const follows = createFollowService({ users, follows: followModel, writes });
   const channel = ctx.redis
     ? createRedisProfileChannel({ redis: ctx.redis, channel: profileChannelName(ctx.config.redis.keyPrefix), logger: ctx.logger })
     : createLocalProfileChannel();
@@ -73,8 +73,11 @@ export function createUsersModule(deps: { ctx: AppContext; config: UsersConfig; 
     maxEntries: config.profileCacheMaxEntries,
     ttlMs: config.profileCacheTtlSeconds * 1000,
   });
-  // Every user write on this connection (auth's account services included) publishes here.
+  // Every user write on this connection (auth's account services included) publishes here, and
+  // their reads of a user document (auth's /me) go through the cache.
   changes.listen((userIds) => channel.publish(userIds));
+  changes.serveReadsFrom(profileSummaries);
+  const follows = createFollowService({ follows: followModel, writes, people: profileSummaries });
   return {
     name: 'users',
     http: createUsersRouter(follows, deps.auth.requireAuth),

@@ -38,12 +38,15 @@ export function createUserWrites(users: Model<UserDoc>, follows: Model<FollowDoc
       return matched;
     },
 
+    /** The counts are shown by cached profiles, so a change is announced like any other write. */
     async adjustCount(id: Types.ObjectId, field: CountField, delta: number): Promise<void> {
-      await locks.withLock(key(id), async () => {
+      const moved = await locks.withLock(key(id), async () => {
         const user = await users.findById(id, { followersCount: 1, followingCount: 1 }).lean();
-        if (!user) return;
+        if (!user) return false;
         await users.updateOne({ _id: id }, { $set: { [field]: Math.max(0, (user[field] ?? 0) + delta) } });
+        return true;
       });
+      if (moved && changes) await changes.changed([String(id)]);
     },
 
     /**
@@ -97,6 +100,9 @@ export function createUserWrites(users: Model<UserDoc>, follows: Model<FollowDoc
         ]);
         const updated = await users.updateOne({ _id: id }, { $set: { followersCount, followingCount } });
         return updated.matchedCount > 0 ? { followersCount, followingCount } : null;
+      }).then(async (counts) => {
+        if (counts && changes) await changes.changed([String(id)]);
+        return counts;
       });
     },
   };

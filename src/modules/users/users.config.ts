@@ -2,7 +2,7 @@ import type { EnvReader } from '../../platform/config';
 
 /** Users' settings, read from USERS_* variables. */
 export interface UsersConfig {
-  /** Profile summaries kept in process for lists (chat's conversation list); 0 turns the cache off. */
+  /** User documents kept in process for /me, profiles, lists and notifications; 0 turns the cache off. */
   profileCacheMaxEntries: number;
   /** Safety net only: a profile change reaches every process at once through Redis. */
   profileCacheTtlSeconds: number;
@@ -10,7 +10,7 @@ export interface UsersConfig {
 
 export function readUsersConfig(read: EnvReader): UsersConfig {
   return {
-    profileCacheMaxEntries: read.int('USERS_PROFILE_CACHE_MAX_ENTRIES', 50_000, 0, 10_000_000),
+    profileCacheMaxEntries: read.int('USERS_PROFILE_CACHE_MAX_ENTRIES', 20_000, 0, 10_000_000),
     profileCacheTtlSeconds: read.int('USERS_PROFILE_CACHE_TTL_SECONDS', 300, 1, 86_400),
   };
 }

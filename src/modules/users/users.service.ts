@@ -5,7 +5,7 @@ import { DEFAULT_PAGE_LIMIT, decodeCursor, encodeCursor, isObjectIdHex } from '.
 import type { FollowDoc, Preferences, UserDoc, BusinessProfile } from './user.model';
 import { toMe, toPublicProfile, type MeView, type PublicProfileView } from './users.mapper';
 import type { UserWrites } from './user-writes';
-import type { ProfileSummary, ProfileSummaryCache } from './profile-summaries';
+import type { ProfileChanges, ProfileSummary, ProfileSummaryCache } from './profile-summaries';
 
 export interface ProfilePatch {
   name?: string;
@@ -34,11 +34,14 @@ function toSetPaths(prefix: string, patch: Record<string, unknown>, out: Record<
 }
 
 
-export function createProfileService({ users, writes }: { users: Model<UserDoc>; writes: Pick<UserWrites, 'update'> }) {
+export function createProfileService({ users, writes, reads }: { users: Model<UserDoc>; writes: Pick<UserWrites, 'update'>; reads: Pick<ProfileChanges, 'read'> }) {
   return {
-    /** One read: the counts are stored on the document, maintained by follow and unfollow. */
+    /**
+     * No store read in the steady state: the document comes from the users module's cache
+     * (profile-summaries.ts), the counts are stored on it, maintained by follow and unfollow.
+     */
     async getMe(userId: string): Promise<MeView> {
-      const user = await users.findById(userId).lean();
+      const user = await reads.read(users, userId);
       if (!user) throw errors.notFound('User');
       return toMe(user);
     },
@@ -92,11 +95,10 @@ export interface FollowPage {
 type FollowCursor = { id: string };
 const isFollowCursor = (v: Record<string, unknown>): v is FollowCursor => isObjectIdHex(v.id);
 
-export function createFollowService({ users, follows, writes }: { users: Model<UserDoc>; follows: Model<FollowDoc>; writes: UserWrites }) {
+export function createFollowService({ follows, writes, people }: { follows: Model<FollowDoc>; writes: UserWrites; people: Pick<ProfileSummaryCache, 'document' | 'documents'> }) {
   async function findActive(id: string) {
-    const oid = parseObjectId(id);
-    if (!oid) return null;
-    return users.findOne({ _id: oid, status: 'active' }).lean();
+    const user = await people.document(id);
+    return user?.status === 'active' ? user : null;
   }
 
   /** After the edge insert or delete decided that something changed: one step each, under each user's lock. */
@@ -116,11 +118,11 @@ export function createFollowService({ users, follows, writes }: { users: Model<U
     const rows = await follows.find(query).sort({ _id: -1 }).limit(limit + 1).lean();
     const pageRows = rows.slice(0, limit);
     const ids = pageRows.map((row) => row[other]);
-    const people = await users.find({ _id: { $in: ids }, status: 'active' }).lean();
-    const byId = new Map(people.map((p) => [String(p._id), p]));
+    // From the cache, one read by `_id` per miss: `{ _id: { $in } }` is not pushed down by FerretDB 1.24.
+    const byId = await people.documents(ids.map(String));
     const data = ids.flatMap((id) => {
       const person = byId.get(String(id));
-      return person ? [toPublicProfile(person)] : [];
+      return person?.status === 'active' ? [toPublicProfile(person)] : [];
     });
     const last = pageRows[pageRows.length - 1];
     return { data, page: { nextCursor: rows.length > limit && last ? encodeCursor({ id: String(last._id) }) : null, limit } };
@@ -222,9 +224,7 @@ export function createUserDirectory(users: Model<UserDoc>, profileSummaries: Pro
     },
 
     async notificationProfile(userId) {
-      const id = parseObjectId(userId);
-      if (!id) return null;
-      const user = await users.findById(id).lean();
+      const user = await profileSummaries.document(userId);
       if (!user) return null;
       const me = toMe(user);
       return {
