@@ -37,12 +37,19 @@ describe('npm run create-admin', () => {
 
   it('promotes an existing account, sets its password and signs out its sessions', async () => {
     const user = await createUser(app);
+    const viewer = await createUser(app);
+    // The running server has the account's document cached: the command must tell it (through Redis).
+    const profile = () => app.api.get(`/api/users/${user.id}`).set('Authorization', `Bearer ${viewer.accessToken}`).expect(200);
+    expect((await profile()).body.data.role).toBe('user');
     const result = await createAdmin(app, ['--email', user.email, '--role', 'admin', '--password-stdin'], 'admin pass 456\n');
     expect(result.code).toBe(0);
     expect(result.output).toMatch(/Updated admin/);
     await app.api.get('/api/auth/me').set('Authorization', `Bearer ${user.accessToken}`).expect(401);
     const login = await app.api.post('/api/auth/login').send({ email: user.email, password: 'admin pass 456' }).expect(200);
     expect(login.body.data.user.role).toBe('admin');
+    const me = await app.api.get('/api/auth/me').set('Authorization', `Bearer ${login.body.data.accessToken}`).expect(200);
+    expect(me.body.data.role).toBe('admin');
+    expect((await profile()).body.data.role).toBe('admin');
   }, 60_000);
 
   it('refuses a weak password, a missing email or another role, and creates nothing', async () => {

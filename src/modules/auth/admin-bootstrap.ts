@@ -5,7 +5,7 @@ import type { AuthConfig } from './auth.config';
 type Config = PlatformConfig & { auth: AuthConfig };
 import type { Logger } from '../../platform/logger';
 import { createMailer } from '../../platform/mail';
-import { createAccountServices, normaliseEmail } from '../users';
+import { createAccountServices, listenToUserWrites, normaliseEmail, profileChannelName } from '../users';
 import { getAuthModels } from './auth.model';
 import { createPasswords, passwordProblem } from './passwords';
 import { createAccessTokens } from './tokens';
@@ -16,18 +16,19 @@ import { createRedis } from '../../platform/redis';
 import { accessChannelName, type AccessInvalidation } from './access-channel';
 
 /**
- * Running servers cache access state: a promotion here must reach them like any revocation.
- * Without REDIS_URL there is one server process, whose entries run out with AUTH_CACHE_TTL_SECONDS.
+ * Running servers cache access state and user documents: a promotion here must reach them like
+ * any revocation or profile change. Without REDIS_URL there is one server process, whose entries
+ * run out with AUTH_CACHE_TTL_SECONDS and USERS_PROFILE_CACHE_TTL_SECONDS.
  */
 function publisher(config: Config, logger: Logger) {
-  return async (invalidation: AccessInvalidation): Promise<void> => {
+  return async (channel: string, message: unknown): Promise<void> => {
     if (!config.redis.url) return;
     const redis = createRedis(config.redis.url, logger, 'create-admin');
     try {
       await redis.connect();
-      await redis.publish(accessChannelName(config.redis.keyPrefix), JSON.stringify(invalidation));
+      await redis.publish(channel, JSON.stringify(message));
     } catch (err) {
-      logger.warn('Could not tell running servers; the change reaches them within AUTH_CACHE_TTL_SECONDS', { error: err instanceof Error ? err.message : String(err) });
+      logger.warn('Could not tell running servers; the change reaches them within their cache TTLs', { error: err instanceof Error ? err.message : String(err) });
     } finally {
       redis.disconnect();
     }
@@ -39,7 +40,9 @@ function publisher(config: Config, logger: Logger) {
  * bare MongoDB connection (no HTTP; Redis only to tell running servers), so the account looks exactly like any other.
  */
 export function createSuperAdminTool(mongo: Connection, config: Config, clock: () => Date, logger: Logger) {
+  const publish = publisher(config, logger);
   const { accounts: users } = createAccountServices(mongo);
+  listenToUserWrites(mongo, (userIds) => publish(profileChannelName(config.redis.keyPrefix), userIds));
   const models = getAuthModels(mongo);
   const passwords = createPasswords(config.auth.bcryptCost);
   const sessions = createSessionsService({
@@ -50,7 +53,7 @@ export function createSuperAdminTool(mongo: Connection, config: Config, clock: (
     refreshReuseGraceSeconds: config.auth.refreshReuseGraceSeconds,
     clock,
     logger,
-    invalidate: publisher(config, logger),
+    invalidate: (invalidation: AccessInvalidation) => publish(accessChannelName(config.redis.keyPrefix), invalidation),
   });
   const emailTokens = createEmailTokensService({ models, users, mailer: createMailer(config, logger), config, clock, logger });
   const auth = createAuthService({ users, loginFailures: models.loginFailures, passwords, sessions, emailTokens, config: config.auth, clock });

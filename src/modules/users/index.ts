@@ -28,6 +28,16 @@ export type { UserAdminDirectory, UserSearchQuery } from './users.admin';
 export type { ProfileSummary } from './profile-summaries';
 export { readUsersConfig, type UsersConfig } from './users.config';
 
+export { profileChannelName } from './profile-channel';
+
+/**
+ * For a process without the users module (the create-admin command): where its writes to user
+ * documents are announced, so running servers' caches hear of them (through Redis, by the caller).
+ */
+export function listenToUserWrites(mongo: Connection, publish: (userIds: string[]) => Promise<void>): void {
+  profileChanges(mongo).listen(publish);
+}
+
 /**
  * Users' services for the module that serves the account (auth, also on the bare connection of
  * the create-admin command). Stateless over the connection, so building them twice is harmless;
