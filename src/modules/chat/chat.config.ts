@@ -15,6 +15,10 @@ export interface ChatConfig {
   membershipCacheMax: number;
   /** A cached participant list is read again after this long even if no invalidation came (a safety net). */
   membershipCacheTtlMs: number;
+  /** Conversations whose message pages a process keeps (page-cache.ts); 0 turns the page cache off. */
+  pageCacheMaxConversations: number;
+  /** A cached page is read again after this long even if no invalidation came (a safety net). */
+  pageCacheTtlMs: number;
   /** Emit claims (chat_message_emits) are kept this long, then swept. */
   emitRetentionHours: number;
   emitSweepEveryMs: number;
@@ -32,6 +36,8 @@ export function readChatConfig(read: EnvReader): ChatConfig {
     groupMaxMembers: read.int('CHAT_GROUP_MAX_MEMBERS', 256, 3, 10_000),
     membershipCacheMax: read.int('CHAT_MEMBERSHIP_CACHE_MAX', 50_000, 0, 10_000_000),
     membershipCacheTtlMs: read.int('CHAT_MEMBERSHIP_CACHE_TTL_MS', 120_000, 0, 3_600_000),
+    pageCacheMaxConversations: read.int('CHAT_PAGE_CACHE_MAX_CONVERSATIONS', 1_000, 0, 1_000_000),
+    pageCacheTtlMs: read.int('CHAT_PAGE_CACHE_TTL_MS', 60_000, 0, 3_600_000),
     emitRetentionHours: read.int('CHAT_EMIT_RETENTION_HOURS', 168, 1, 24 * 365),
     emitSweepEveryMs: read.int('CHAT_EMIT_SWEEP_EVERY_MS', 3_600_000, 100, 86_400_000),
   };

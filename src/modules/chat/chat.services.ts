@@ -17,6 +17,8 @@ import { createPresence } from './presence';
 import { createTyping } from './typing';
 import { createLocalMembershipChannel, createRedisMembershipChannel, membershipChannelName } from './membership-channel';
 import { createMembershipCache } from './membership-cache';
+import { createLocalViewsChannel, createRedisViewsChannel, viewsChannelName } from './views-channel';
+import { createPageCache } from './page-cache';
 import { sweepMessageEmits } from './emits-sweep';
 
 /** Fault injection for tests, per app instance (its context): see SendHooks. */
@@ -45,6 +47,13 @@ export function createChatServices({ ctx, config, io, users, attachments }: Chat
     maxEntries: config.membershipCacheMax,
     ttlMs: config.membershipCacheTtlMs,
   });
+  // Views (message pages) cached per process; every write that changes one publishes on this channel.
+  const viewsChannel = ctx.redis
+    ? createRedisViewsChannel({ redis: ctx.redis, channel: viewsChannelName(ctx.config.redis.keyPrefix), logger })
+    : createLocalViewsChannel();
+  const pages = createPageCache({ channel: viewsChannel, maxConversations: config.pageCacheMaxConversations, ttlMs: config.pageCacheTtlMs });
+  const publishViews = viewsChannel.publish;
+  const views = { channel: viewsChannel, pages, publish: publishViews, start: () => viewsChannel.start(), close: () => viewsChannel.close() };
   const store = createChatStore(models, createSequenceAllocator(ctx.mongo), createLocks(ctx.mongo, { leaseMs: config.lockLeaseMs }), membership);
   const notifier = createNotifier(io);
   const conversations = createConversationsService({ models, store, notifier, users, config, clock });
@@ -56,11 +65,11 @@ export function createChatServices({ ctx, config, io, users, attachments }: Chat
     clock,
   });
   const messages = createMessagesService({
-    models, store, notifier, consumeSendBudget, attachments, clock, events: ctx.events, logger, lockLeaseMs: config.lockLeaseMs,
+    models, store, notifier, consumeSendBudget, attachments, clock, events: ctx.events, logger, lockLeaseMs: config.lockLeaseMs, pages, publishViews,
     // Looked up on every send, so a test may set them after the app started.
     hooks: { afterStore: (message) => sendHooks.get(ctx)?.afterStore?.(message) ?? Promise.resolve() },
   });
-  const changes = createMessageChangesService({ models, store, notifier, config, clock });
+  const changes = createMessageChangesService({ models, store, notifier, config, clock, publishViews });
   const receipts = createReceiptsService({ models, store, notifier, clock });
   const sync = createSyncService({ models, receipts, config, clock });
   const presence = createPresence({
@@ -92,7 +101,7 @@ export function createChatServices({ ctx, config, io, users, attachments }: Chat
     const { deleted } = await sweepMessageEmits(models, { now: clock(), retentionMs: config.emitRetentionHours * 3_600_000 });
     if (deleted > 0) logger.info('Swept chat emit claims', { deleted });
   });
-  const services = { models, store, membership, conversations, conversationDetails, messages, changes, receipts, sync, presence, typing };
+  const services = { models, store, membership, views, conversations, conversationDetails, messages, changes, receipts, sync, presence, typing };
   chatServicesOf.set(ctx, services);
   return services;
 }

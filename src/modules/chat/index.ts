@@ -67,12 +67,14 @@ export function createChatModule(deps: {
     onSocket: (socket) => registerChatEvents(socket, chat, deps.ctx.logger),
     start: async () => {
       await chat.membership.start();
+      await chat.views.start();
       await chat.presence.start();
     },
     stop: async () => {
       chat.typing.clear();
       await chat.presence.stop();
       await chat.membership.close();
+      await chat.views.close();
     },
     isParticipant: (conversationId, userId) => chat.conversations.isParticipant(conversationId, userId),
     postOfferMessage: (senderId, conversationId, input) =>

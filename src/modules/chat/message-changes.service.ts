@@ -7,6 +7,7 @@ import { toMessageView, type MessageView } from './chat.mappers';
 import { isDuplicateKey } from '../../platform/mongo';
 import type { ChatStore, Notifier } from './chat.store';
 import { messageLockKey } from './chat-maintenance';
+import type { ViewsInvalidation } from './views-channel';
 
 export interface MessageChangesDeps {
   models: ChatModels;
@@ -14,10 +15,12 @@ export interface MessageChangesDeps {
   notifier: Notifier;
   config: ChatConfig;
   clock: () => Date;
+  /** Publishes on the views channel (here and on every process), awaited: cached pages (and lists) a change makes stale. */
+  publishViews?: (invalidation: ViewsInvalidation) => Promise<void>;
 }
 
 /** Edits, soft deletes and reactions: each one takes a new change number so /sync carries it. */
-export function createMessageChangesService({ models, store, notifier, config, clock }: MessageChangesDeps) {
+export function createMessageChangesService({ models, store, notifier, config, clock, publishViews }: MessageChangesDeps) {
   const { Conversation, Message, Reaction: Reactions } = models;
 
   async function load(userId: string, messageId: string) {
@@ -56,6 +59,8 @@ export function createMessageChangesService({ models, store, notifier, config, c
       const preview = updated.deletedAt ? '' : (updated.text ?? '').slice(0, 120) || `[${updated.type}]`;
       await Conversation.updateOne({ _id: conversation._id, 'lastMessage.messageId': updated._id }, { $set: { 'lastMessage.preview': preview } });
     }
+    // The conversation's cached pages (and, with the preview, lists) are dropped on every process before anyone hears of the change.
+    await publishViews?.({ c: [String(conversation._id)], u: [] });
     notifier.toUsers(conversation.participantIds, 'chat:message_updated', view);
     return view;
   }
@@ -75,6 +80,7 @@ export function createMessageChangesService({ models, store, notifier, config, c
       return Message.findById(message._id).lean<MessageDoc>();
     });
     if (!updated) throw chatErrors.messageNotFound();
+    await publishViews?.({ c: [String(updated.conversationId)], u: [] });
     const view = toMessageView(updated);
     notifier.toUsers(participantIds, 'chat:message_updated', view);
     return view;

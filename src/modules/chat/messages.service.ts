@@ -13,6 +13,8 @@ import { DEFAULT_PAGE_LIMIT, decodeCursor, encodeCursor, isNonNegativeInt } from
 import { escapeRegex, isDuplicateKey } from '../../platform/mongo';
 import type { EventBus } from '../../platform/events';
 import type { ChatStore, Notifier } from './chat.store';
+import { pageShape, type PageCache } from './page-cache';
+import type { ViewsInvalidation } from './views-channel';
 
 export interface SendInput {
   clientMessageId: string;
@@ -40,6 +42,10 @@ export interface MessagesDeps {
   hooks?: SendHooks;
   /** Lease of the lock documents the derived-state writes take (CHAT_LOCK_LEASE_MS). */
   lockLeaseMs?: number;
+  /** Message pages cached in process (page-cache.ts); without it every page is read from the store. */
+  pages?: PageCache;
+  /** Publishes on the views channel (here and on every process), awaited: what a stored message makes stale. */
+  publishViews?: (invalidation: ViewsInvalidation) => Promise<void>;
 }
 
 export interface SendHooks {
@@ -72,7 +78,7 @@ function withRetryHint(err: unknown): unknown {
 }
 
 export function createMessagesService({
-  models, store, notifier, consumeSendBudget, attachments, clock, events, logger, maxInFlightSends = DEFAULT_MAX_IN_FLIGHT, hooks, lockLeaseMs = 3_000,
+  models, store, notifier, consumeSendBudget, attachments, clock, events, logger, maxInFlightSends = DEFAULT_MAX_IN_FLIGHT, hooks, lockLeaseMs = 3_000, pages, publishViews,
 }: MessagesDeps) {
   const { Message, Conversation, Emit } = models;
   const emits = Emit.collection;
@@ -104,6 +110,10 @@ export function createMessagesService({
    */
   async function complete(message: MessageDoc, conversation: { participantIds: string[] }, conversationId: string): Promise<MessageView> {
     if (String(message.conversationId) !== conversationId) throw chatErrors.clientMessageIdReused();
+    // Cached pages of the conversation are dropped on every process before the message is emitted
+    // or acked, so whoever got it and reads a page anywhere sees it. Before the emit claim, so a
+    // retry after a crash between the insert and here publishes too (a second publish is harmless).
+    await publishViews?.({ c: [conversationId], u: [] });
     const view = toMessageView(message);
     try {
       const at = clock();
@@ -282,48 +292,72 @@ export function createMessagesService({
         await access();
         return answer(await rangeQuery());
       }
-      if (cursor) {
-        const window = direction === 'backward' ? windowBefore(conversationId, cursor.s, limit) : windowAfter(conversationId, cursor.s, limit);
-        if (!window) {
-          await access();
-          return answer(await rangeQuery());
+      /** The page's rows (limit + 1, to know whether there is a next page), with the access check. */
+      const load = async (): Promise<MessageDoc[]> => {
+        if (cursor) {
+          const window = direction === 'backward' ? windowBefore(conversationId, cursor.s, limit) : windowAfter(conversationId, cursor.s, limit);
+          if (!window) {
+            await access();
+            return rangeQuery();
+          }
+          const seq: Record<string, number> = direction === 'backward' ? { $gt: 0, $lt: cursor.s } : { $gt: cursor.s };
+          const [conversation, rows] = await Promise.all([access(), windowQuery(window.key, seq)]);
+          const complete = direction === 'backward'
+            ? cursor.s <= 1 || (rows.length > 0 && dense(rows, cursor.s - 1) && (rows.length > limit || rows[rows.length - 1]?.seq === 1))
+            : dense(rows, cursor.s + 1) && (rows.length > limit || (rows[rows.length - 1]?.seq ?? cursor.s) >= conversation.lastSeq);
+          return complete ? rows : rangeQuery();
         }
-        const seq: Record<string, number> = direction === 'backward' ? { $gt: 0, $lt: cursor.s } : { $gt: cursor.s };
-        const [conversation, rows] = await Promise.all([access(), windowQuery(window.key, seq)]);
-        const complete = direction === 'backward'
-          ? cursor.s <= 1 || (rows.length > 0 && dense(rows, cursor.s - 1) && (rows.length > limit || rows[rows.length - 1]?.seq === 1))
-          : dense(rows, cursor.s + 1) && (rows.length > limit || (rows[rows.length - 1]?.seq ?? cursor.s) >= conversation.lastSeq);
-        return answer(complete ? rows : await rangeQuery());
-      }
-      // The newest page, backward or forward from the start.
-      if (direction === 'forward') {
-        const window = windowAfter(conversationId, 0, limit);
-        if (!window) {
-          await access();
-          return answer(await rangeQuery());
+        // The newest page, backward or forward from the start.
+        if (direction === 'forward') {
+          const window = windowAfter(conversationId, 0, limit);
+          if (!window) {
+            await access();
+            return rangeQuery();
+          }
+          const [conversation, rows] = await Promise.all([access(), windowQuery(window.key, { $gt: 0 })]);
+          const complete = dense(rows, 1) && (rows.length > limit || (rows[rows.length - 1]?.seq ?? 0) >= conversation.lastSeq);
+          return complete ? rows : rangeQuery();
         }
-        const [conversation, rows] = await Promise.all([access(), windowQuery(window.key, { $gt: 0 })]);
-        const complete = dense(rows, 1) && (rows.length > limit || (rows[rows.length - 1]?.seq ?? 0) >= conversation.lastSeq);
-        return answer(complete ? rows : await rangeQuery());
-      }
-      const conversation = await access();
-      let anchor = conversation.lastSeq;
-      // lastSeq can lag the newest stored messages by a few: the window reaches a bucket above it,
-      // and one whose top row is the window's own top is followed upward (rare, a burst in flight).
-      for (let attempt = 0; attempt < 4; attempt += 1) {
-        const window = windowAtTop(conversationId, anchor, limit);
-        if (!window) break;
-        const rows = await windowQuery(window.key, { $gt: 0 });
-        const top = rows[0]?.seq ?? 0;
-        if (top === window.top) {
-          anchor = top;
-          continue;
+        const conversation = await access();
+        let anchor = conversation.lastSeq;
+        // lastSeq can lag the newest stored messages by a few: the window reaches a bucket above it,
+        // and one whose top row is the window's own top is followed upward (rare, a burst in flight).
+        for (let attempt = 0; attempt < 4; attempt += 1) {
+          const window = windowAtTop(conversationId, anchor, limit);
+          if (!window) break;
+          const rows = await windowQuery(window.key, { $gt: 0 });
+          const top = rows[0]?.seq ?? 0;
+          if (top === window.top) {
+            anchor = top;
+            continue;
+          }
+          const complete = rows.length === 0 ? conversation.lastSeq === 0 : top >= conversation.lastSeq && dense(rows, top) && (rows.length > limit || rows[rows.length - 1]?.seq === 1);
+          if (complete) return rows;
+          break;
         }
-        const complete = rows.length === 0 ? conversation.lastSeq === 0 : top >= conversation.lastSeq && dense(rows, top) && (rows.length > limit || rows[rows.length - 1]?.seq === 1);
-        if (complete) return answer(rows);
-        break;
+        return rangeQuery();
+      };
+      if (!pages?.enabled) return answer(await load());
+      // From the page cache (page-cache.ts): zero store round trips when the page and the
+      // participant list are cached. Access is checked first, against the participant list (the
+      // membership cache, which reads the conversation only on its own miss); the entry is looked
+      // up again after that check, since an invalidation may have dropped it meanwhile. Without a
+      // cached page the cold path runs unchanged (its own access check), so it stays at two trips.
+      await pages.settle();
+      const shape = pageShape(direction, cursor ? cursor.s : null, limit);
+      if (pages.peek(conversationId, shape)) {
+        const membership = await store.participants(conversationId);
+        if (!membership || !membership.participantIds.includes(userId)) throw chatErrors.conversationNotFound();
+        const rows = pages.peek(conversationId, shape);
+        if (rows) {
+          pages.served(conversationId, shape);
+          return answer(rows);
+        }
       }
-      return answer(await rangeQuery());
+      const token = pages.begin();
+      const rows = await load();
+      pages.store(conversationId, shape, rows, token);
+      return answer(rows);
     },
   };
 }
