@@ -68,3 +68,32 @@ export function parseObjectId(id: unknown): Types.ObjectId | null {
  * Anchor it (`^…`) where the field's index should bound the scan.
  */
 export const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Inserts each document with its own single-document command, `concurrency` at a time, and
+ * reports which were new (`true`) and which met a duplicate key (`false`), in input order; any
+ * other failure is thrown. The multi-document form (`insertMany` with `ordered: false`) is
+ * avoided on purpose: under load, batches that contain duplicates wedged FerretDB 1.24 (every
+ * backend connection idle, no reply to anyone; docs/architecture.md, the chat send path).
+ */
+export async function insertEach<T>(
+  insertOne: (doc: T) => Promise<unknown>,
+  docs: readonly T[],
+  concurrency = 16,
+): Promise<boolean[]> {
+  const inserted: boolean[] = new Array<boolean>(docs.length);
+  for (let i = 0; i < docs.length; i += concurrency) {
+    await Promise.all(
+      docs.slice(i, i + concurrency).map(async (doc, j) => {
+        try {
+          await insertOne(doc);
+          inserted[i + j] = true;
+        } catch (err) {
+          if (!isDuplicateKey(err)) throw err;
+          inserted[i + j] = false;
+        }
+      }),
+    );
+  }
+  return inserted;
+}

@@ -1,6 +1,6 @@
 import { Types } from 'mongoose';
 import type { Logger } from '../../platform/logger';
-import { isDuplicateKey } from '../../platform/mongo';
+import { insertEach, isDuplicateKey } from '../../platform/mongo';
 import type { JobQueue } from '../../platform/jobs';
 import type { LifecycleEvents } from './lifecycle-events';
 import type { DeliveryDoc, NotificationDoc, NotificationModels } from './notifications.model';
@@ -132,12 +132,8 @@ export function createNotifyService(deps: {
       }
 
       const deliveries: DeliveryDoc[] = plan.map((p) => toDelivery(String(id), userId, input, p, now));
-      try {
-        await models.deliveries.insertMany(deliveries, { ordered: false });
-      } catch (err) {
-        // A resumed notify finds some already stored; anything else is a real failure.
-        if (!isDuplicateKey(err)) throw err;
-      }
+      // A resumed notify finds some already stored (a duplicate key); anything else is a real failure.
+      await insertEach((d) => models.deliveries.create(d), deliveries);
       for (const delivery of deliveries) await enqueue(delivery, now);
       await deps.announce(doc, { withCount: true }).catch((err: unknown) => logger.warn('Notifications: the in-app signal failed', { error: String(err) }));
       return { notification: toNotificationView(doc), deduplicated: false };
@@ -161,21 +157,24 @@ export function createNotifyService(deps: {
 
       const wantedIds = new Map(live.map((p) => [p.userId, String(new Types.ObjectId())]));
       const claimId = (userId: string) => `${userId}:${input.dedupeKey}`;
-      await models.claims.collection
-        .insertMany(
-          live.map((p) => ({ _id: claimId(p.userId), notificationId: wantedIds.get(p.userId)!, createdAt: now })) as never[],
-          { ordered: false },
-        )
-        .catch((err: unknown) => {
-          if (!isDuplicateKey(err) && !(err as { writeErrors?: unknown }).writeErrors) throw err;
-        });
-      // Who holds each claim decides: ours, or an earlier run's whose notification may be missing (a crash between the two).
-      const claims = await models.claims.find({ _id: { $in: live.map((p) => claimId(p.userId)) } }).lean();
-      const claimed = new Map(claims.map((c) => [c._id, c.notificationId]));
-      const ours = new Set(wantedIds.values());
-      const foreign = claims.filter((c) => !ours.has(c.notificationId)).map((c) => c.notificationId);
-      const stored = new Set(
-        foreign.length ? (await models.notifications.find({ _id: { $in: foreign.map((id) => new Types.ObjectId(id)) } }, { _id: 1 }).lean()).map((n) => String(n._id)) : [],
+      // One claim per person (a single-document insert each): ours where it is new; where an
+      // earlier run holds it, that run's notification id, read by `_id`, and whether it was stored
+      // (a crash between the claim and the notification leaves it missing: written now).
+      const mine = live.map((p) => ({ _id: claimId(p.userId), notificationId: wantedIds.get(p.userId)!, createdAt: now }));
+      const inserted = await insertEach((claim) => models.claims.collection.insertOne(claim as never), mine);
+      const claimed = new Map<string, string>();
+      const held = mine.filter((claim, i) => {
+        if (inserted[i]) claimed.set(claim._id, claim.notificationId);
+        return !inserted[i];
+      });
+      const stored = new Set<string>();
+      await Promise.all(
+        held.map(async (claim) => {
+          const found = await models.claims.findById(claim._id).lean();
+          if (!found) return;
+          claimed.set(claim._id, found.notificationId);
+          if (await models.notifications.exists({ _id: new Types.ObjectId(found.notificationId) })) stored.add(found.notificationId);
+        }),
       );
       const todo = live.flatMap((p) => {
         const id = claimed.get(claimId(p.userId));
@@ -218,11 +217,8 @@ export function createNotifyService(deps: {
         });
         deliveries.push(...plan.map((p) => toDelivery(id, recipient.userId, input, p, now)));
       }
-      const ignoreDuplicates = (err: unknown) => {
-        if (!isDuplicateKey(err) && !(err as { writeErrors?: unknown }).writeErrors) throw err;
-      };
-      if (docs.length) await models.notifications.collection.insertMany(docs as never[], { ordered: false }).catch(ignoreDuplicates);
-      if (deliveries.length) await models.deliveries.collection.insertMany(deliveries as never[], { ordered: false }).catch(ignoreDuplicates);
+      await insertEach((doc) => models.notifications.collection.insertOne(doc as never), docs);
+      await insertEach((d) => models.deliveries.collection.insertOne(d as never), deliveries);
       for (const delivery of deliveries) await enqueue(delivery, now);
       for (const doc of docs) await deps.announce(doc, { withCount: false }).catch(() => undefined);
       return { created: docs.length, deduplicated: live.length - todo.length, skipped };
