@@ -51,8 +51,10 @@ describe('chat maintenance: the page-key backfill and the repair of derived stat
   }
 
   beforeAll(async () => {
-    // The page cache off: these tests count the store path of a page (the backfill changes no view, so it invalidates none).
-    app = await startTestServer({ monitorCommands: true, env: { ...CHAT_TEST_ENV, CHAT_PAGE_CACHE_MAX_CONVERSATIONS: '0' } });
+    // The view caches off: these tests count the store path of a page (the backfill changes no view,
+    // so it invalidates none) and corrupt documents behind the app's back (page-cache.test.ts and
+    // list-cache.test.ts show a repair reaching cached lists).
+    app = await startTestServer({ monitorCommands: true, env: { ...CHAT_TEST_ENV, CHAT_PAGE_CACHE_MAX_CONVERSATIONS: '0', CHAT_LIST_CACHE_MAX_USERS: '0' } });
     app.ctx.mongo.getClient().on('commandStarted', (event: CommandStartedEvent) => {
       const id = currentRequestId();
       if (id?.startsWith('mt-')) commands.set(id, [...(commands.get(id) ?? []), event]);

@@ -4,6 +4,7 @@ import type { CommandStartedEvent } from 'mongodb';
 import { currentRequestId } from '../../src/platform/request-context';
 import { encodeCursor } from '../../src/platform/pagination';
 import { messagePageKeys } from '../../src/modules/chat/message-pages';
+import { chatServicesOf } from '../../src/modules/chat/chat.services';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { bearer, type TestUser } from '../helpers/users';
 import { CHAT_TEST_ENV, clientId, directConversation, users } from './chat-helpers';
@@ -171,10 +172,17 @@ describe('chat read path: store round trips and pages deep in a long history', (
     // list reads each person not cached yet once, by _id; none whose own requests cached them).
     const cold = await get(dave!, '/api/chat/conversations?limit=20');
     expect(cold.commands.filter((c) => c.command.find === 'users').length).toBeLessThanOrEqual(others.length);
+    // The cold path: dave's cached list pages dropped as a write of his member row drops them.
+    const dropDavesLists = () => chatServicesOf.get(app.ctx)!.views.publish({ c: [], u: [dave!.id] });
     for (const limit of [2, 20]) {
+      await dropDavesLists();
       const { body, commands: issued } = await get(dave!, `/api/chat/conversations?limit=${limit}`);
       expect({ limit, roundTrips: issued.length }).toEqual({ limit, roundTrips: 2 });
       expect(issued.map((c) => `${c.commandName} ${String(c.command[c.commandName])}`).sort()).toEqual(['find chat_conversations', 'find chat_members']);
+      // Warm: the same page from the list cache, no round trip.
+      const again = await get(dave!, `/api/chat/conversations?limit=${limit}`);
+      expect({ limit, roundTrips: again.commands.length }).toEqual({ limit, roundTrips: 0 });
+      expect(again.body).toEqual(body);
       const rows = body.data as unknown as { id: string; unreadCount: number; participants: { userId: string; lastReadSeq?: number }[] }[];
       expect(rows.map((r) => r.id)).toEqual([...ids].reverse().slice(0, limit));
       for (const row of rows) {
@@ -184,6 +192,7 @@ describe('chat read path: store round trips and pages deep in a long history', (
         expect(row.participants.find((p) => p.userId === dave!.id)?.lastReadSeq).toBe(0);
       }
     }
+    await dropDavesLists();
     const second = await get(dave!, `/api/chat/conversations?limit=4&cursor=${(await get(dave!, '/api/chat/conversations?limit=4')).body.page.nextCursor}`);
     expect(second.commands).toHaveLength(2);
     expect((second.body.data as unknown as { id: string }[]).map((r) => r.id)).toEqual([...ids].reverse().slice(4));

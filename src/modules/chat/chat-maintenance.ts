@@ -4,6 +4,7 @@ import type { AppContext } from '../../platform/context';
 import { createLocks, type Locks } from '../../platform/locks';
 import { getChatModels, type ChatModels, type ConversationDoc, type MemberDoc, type MessageDoc } from './chat.model';
 import { messagePageKeys } from './message-pages';
+import { viewsPublishers, type ViewsInvalidation } from './views-channel';
 
 /** The lock every writer of a message document takes (edits, deletes, reactions, this backfill). */
 export const messageLockKey = (messageId: string | Types.ObjectId) => `chat:message:${String(messageId)}`;
@@ -39,7 +40,13 @@ const preview = (message: Pick<MessageDoc, 'deletedAt' | 'text' | 'type'>) => (m
  * and the repair of the state derived from the message and member rows that every view reads
  * (a conversation's `lastSeq` and summary, each member's positions, the participant list).
  */
-export function createChatMaintenance(deps: { models: ChatModels; locks: Locks; marker: Collection<MaintenanceDoc> }) {
+export function createChatMaintenance(deps: {
+  models: ChatModels;
+  locks: Locks;
+  marker: Collection<MaintenanceDoc>;
+  /** The views channel's publish: a repair that fixed anything drops the lists showing the conversation on every process. */
+  publishViews?: (invalidation: ViewsInvalidation) => Promise<void>;
+}) {
   const { models, locks, marker } = deps;
   const { Conversation, Member, Message } = models;
 
@@ -148,6 +155,10 @@ export function createChatMaintenance(deps: { models: ChatModels; locks: Locks; 
         fixed.push(`member ${String(current.userId)}: read ${current.lastReadSeq} → ${read}, delivered ${current.lastDeliveredSeq} → ${delivered}`);
       });
     }
+    // What it fixed is in views (summaries, order, unread counts, who is listed): the cached lists
+    // of the conversation and of every member row's user are dropped on every process. (The page
+    // keys backfill changes no view and publishes nothing.)
+    if (fixed.length) await deps.publishViews?.({ c: [conversationId], u: [...new Set(rows.map((m) => String(m.userId)))] });
     return { conversationId, fixed };
   }
 
@@ -179,7 +190,13 @@ export const PAGE_KEYS_BACKFILL_EVERY_MS = 600_000;
  */
 export function startChatMaintenance(ctx: AppContext): ChatMaintenance {
   const marker: Collection<MaintenanceDoc> = ctx.mongo.collection('chat_maintenance');
-  const maintenance = createChatMaintenance({ models: getChatModels(ctx.mongo), locks: createLocks(ctx.mongo), marker });
+  const maintenance = createChatMaintenance({
+    models: getChatModels(ctx.mongo),
+    locks: createLocks(ctx.mongo),
+    marker,
+    // Looked up when a repair runs: the chat module (built on this context) sets it.
+    publishViews: (invalidation) => viewsPublishers.get(ctx)?.(invalidation) ?? Promise.resolve(),
+  });
   ctx.jobs.schedule('chat-page-keys-backfill', { everyMs: PAGE_KEYS_BACKFILL_EVERY_MS }, async () => {
     const result = await maintenance.backfillPageKeys();
     if (!result.skipped) ctx.logger.info('Chat page keys backfilled', { updated: result.updated });

@@ -19,6 +19,10 @@ export interface ChatConfig {
   pageCacheMaxConversations: number;
   /** A cached page is read again after this long even if no invalidation came (a safety net). */
   pageCacheTtlMs: number;
+  /** Users whose conversation-list pages a process keeps (list-cache.ts); 0 turns the list cache off. */
+  listCacheMaxUsers: number;
+  /** A cached list page is read again after this long even if no invalidation came (a safety net). */
+  listCacheTtlMs: number;
   /** Emit claims (chat_message_emits) are kept this long, then swept. */
   emitRetentionHours: number;
   emitSweepEveryMs: number;
@@ -38,6 +42,8 @@ export function readChatConfig(read: EnvReader): ChatConfig {
     membershipCacheTtlMs: read.int('CHAT_MEMBERSHIP_CACHE_TTL_MS', 120_000, 0, 3_600_000),
     pageCacheMaxConversations: read.int('CHAT_PAGE_CACHE_MAX_CONVERSATIONS', 1_000, 0, 1_000_000),
     pageCacheTtlMs: read.int('CHAT_PAGE_CACHE_TTL_MS', 60_000, 0, 3_600_000),
+    listCacheMaxUsers: read.int('CHAT_LIST_CACHE_MAX_USERS', 10_000, 0, 10_000_000),
+    listCacheTtlMs: read.int('CHAT_LIST_CACHE_TTL_MS', 60_000, 0, 3_600_000),
     emitRetentionHours: read.int('CHAT_EMIT_RETENTION_HOURS', 168, 1, 24 * 365),
     emitSweepEveryMs: read.int('CHAT_EMIT_SWEEP_EVERY_MS', 3_600_000, 100, 86_400_000),
   };

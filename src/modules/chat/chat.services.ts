@@ -17,8 +17,9 @@ import { createPresence } from './presence';
 import { createTyping } from './typing';
 import { createLocalMembershipChannel, createRedisMembershipChannel, membershipChannelName } from './membership-channel';
 import { createMembershipCache } from './membership-cache';
-import { createLocalViewsChannel, createRedisViewsChannel, viewsChannelName } from './views-channel';
+import { createLocalViewsChannel, createRedisViewsChannel, viewsChannelName, viewsPublishers } from './views-channel';
 import { createPageCache } from './page-cache';
+import { createListCache } from './list-cache';
 import { sweepMessageEmits } from './emits-sweep';
 
 /** Fault injection for tests, per app instance (its context): see SendHooks. */
@@ -47,16 +48,18 @@ export function createChatServices({ ctx, config, io, users, attachments }: Chat
     maxEntries: config.membershipCacheMax,
     ttlMs: config.membershipCacheTtlMs,
   });
-  // Views (message pages) cached per process; every write that changes one publishes on this channel.
+  // Views (message pages, conversation lists) cached per process; every write that changes one publishes on this channel.
   const viewsChannel = ctx.redis
     ? createRedisViewsChannel({ redis: ctx.redis, channel: viewsChannelName(ctx.config.redis.keyPrefix), logger })
     : createLocalViewsChannel();
   const pages = createPageCache({ channel: viewsChannel, maxConversations: config.pageCacheMaxConversations, ttlMs: config.pageCacheTtlMs });
+  const lists = createListCache({ channel: viewsChannel, maxUsers: config.listCacheMaxUsers, ttlMs: config.listCacheTtlMs });
   const publishViews = viewsChannel.publish;
-  const views = { channel: viewsChannel, pages, publish: publishViews, start: () => viewsChannel.start(), close: () => viewsChannel.close() };
-  const store = createChatStore(models, createSequenceAllocator(ctx.mongo), createLocks(ctx.mongo, { leaseMs: config.lockLeaseMs }), membership);
+  viewsPublishers.set(ctx, publishViews);
+  const views = { channel: viewsChannel, pages, lists, publish: publishViews, start: () => viewsChannel.start(), close: () => viewsChannel.close() };
+  const store = createChatStore(models, createSequenceAllocator(ctx.mongo), createLocks(ctx.mongo, { leaseMs: config.lockLeaseMs }), membership, publishViews);
   const notifier = createNotifier(io);
-  const conversations = createConversationsService({ models, store, notifier, users, config, clock });
+  const conversations = createConversationsService({ models, store, notifier, users, config, clock, lists, publishViews });
   const consumeSendBudget = createSendRateLimit({
     redis: ctx.redis,
     keyPrefix: ctx.config.redis.keyPrefix,

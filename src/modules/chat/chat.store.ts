@@ -6,6 +6,7 @@ import type { Locks } from '../../platform/locks';
 import { memberKey, type ChatModels, type ConversationDoc, type MemberDoc } from './chat.model';
 import { chatErrors } from './chat.errors';
 import type { ConversationMembership, MembershipCache } from './membership-cache';
+import type { ViewsInvalidation } from './views-channel';
 
 /**
  * Persistence helpers every chat use case shares. Change numbers come from the platform's
@@ -13,7 +14,14 @@ import type { ConversationMembership, MembershipCache } from './membership-cache
  * change and every participant change takes the next change number, which is what /sync pages
  * by. A message's own number is claimed by its insert (messages.service, message-numbers.ts).
  */
-export function createChatStore(models: ChatModels, sequences: SequenceAllocator, locks: Locks, membership?: MembershipCache) {
+export function createChatStore(
+  models: ChatModels,
+  sequences: SequenceAllocator,
+  locks: Locks,
+  membership?: MembershipCache,
+  /** The views channel's publish (chat.services.ts): the writes here announce the lists they make stale. */
+  publishViews?: (invalidation: ViewsInvalidation) => Promise<void>,
+) {
   const { Conversation, Member } = models;
 
   const loadMembership = async (conversationId: string): Promise<ConversationMembership | null> => {
@@ -55,6 +63,7 @@ export function createChatStore(models: ChatModels, sequences: SequenceAllocator
       if (!current) throw chatErrors.conversationNotFound();
       if (current.lastSeq >= seq) return current;
       await Conversation.updateOne({ _id: conversationId }, { $set: { lastSeq: seq, ...fields } });
+      await publishViews?.({ c: [conversationId], u: [] });
       return { ...current, lastSeq: seq, ...fields };
     });
   }
@@ -80,6 +89,8 @@ export function createChatStore(models: ChatModels, sequences: SequenceAllocator
       if (Object.keys(next).length === 0) return { changed: false, doc: current };
       if (change) Object.assign(next, { changeSeq: Math.max(current.changeSeq, change.changeSeq), changedAt: change.at });
       await Member.updateOne({ _id: memberId }, { $set: next });
+      // The member's list (unread count, positions) on every process, before the receipt is answered or emitted.
+      await publishViews?.({ c: [], u: [String(current.userId)] });
       return { changed: true, doc: { ...current, ...next } };
     });
   }

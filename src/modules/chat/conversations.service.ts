@@ -10,6 +10,8 @@ import type { PresenceState } from './presence';
 import { DEFAULT_PAGE_LIMIT, decodeCursor, encodeCursor, isNonNegativeInt, isObjectIdHex } from '../../platform/pagination';
 import { isDuplicateKey } from '../../platform/mongo';
 import type { ChatStore, Notifier } from './chat.store';
+import { listShape, type ListCache, type ListRows } from './list-cache';
+import type { ViewsInvalidation } from './views-channel';
 
 export interface ConversationsDeps {
   models: ChatModels;
@@ -18,6 +20,10 @@ export interface ConversationsDeps {
   users: UserDirectory;
   config: ChatConfig;
   clock: () => Date;
+  /** Conversation-list pages cached in process (list-cache.ts); without it every list is read from the store. */
+  lists?: ListCache;
+  /** Publishes on the views channel (here and on every process), awaited: the lists (and pages) a write makes stale. */
+  publishViews?: (invalidation: ViewsInvalidation) => Promise<void>;
 }
 
 type ListCursor = { t: number; id: string };
@@ -25,8 +31,10 @@ const MEMBER_BATCH = 10_000;
 const isListCursor = (v: Record<string, unknown>): v is ListCursor =>
   isNonNegativeInt(v.t) && isObjectIdHex(v.id);
 
-export function createConversationsService({ models, store, notifier, users, config, clock }: ConversationsDeps) {
+export function createConversationsService({ models, store, notifier, users, config, clock, lists, publishViews }: ConversationsDeps) {
   const { Conversation, Member } = models;
+
+  const viewsChanged = (invalidation: Partial<ViewsInvalidation>) => publishViews?.({ c: invalidation.c ?? [], u: invalidation.u ?? [] }) ?? Promise.resolve();
 
   async function assertUsersExist(userIds: string[]): Promise<void> {
     if (!(await users.allExist(userIds))) throw chatErrors.userNotFound();
@@ -100,6 +108,8 @@ export function createConversationsService({ models, store, notifier, users, con
         }
       }
       await Promise.all(pair.map((id) => ensureMember(conversation._id, id, 'member')));
+      // Both lists (on every process) show the conversation before this answers.
+      await viewsChanged({ u: pair });
       if (created) void broadcastUpdate(conversation._id);
       return { conversation: await view(conversation, userId), created };
     },
@@ -116,6 +126,8 @@ export function createConversationsService({ models, store, notifier, users, con
       });
       await ensureMember(id, userId, 'admin');
       await Promise.all(others.map((other) => ensureMember(id, other, 'member')));
+      // Every member's list (on every process) shows the group before this answers.
+      await viewsChanged({ u: all });
       void broadcastUpdate(id);
       const conversation = await Conversation.findById(id).lean<ConversationDoc>();
       return view(conversation as ConversationDoc, userId);
@@ -139,18 +151,35 @@ export function createConversationsService({ models, store, notifier, users, con
         const at = new Date(cursor.t);
         filter.$or = [{ lastActivityAt: { $lt: at } }, { lastActivityAt: at, _id: { $lt: new Types.ObjectId(cursor.id) } }];
       }
-      const [rows, mine] = await Promise.all([
-        Conversation.find(filter).sort({ lastActivityAt: -1, _id: -1 }).limit(limit + 1).batchSize(limit + 2).lean<ConversationDoc[]>(),
-        // One reply for everyone with fewer than MEMBER_BATCH conversations (no getMore round trips).
-        Member.find({ userId: viewer }).batchSize(MEMBER_BATCH).lean<MemberDoc[]>(),
-      ]);
-      const page = rows.slice(0, limit);
-      const byConversation = new Map(mine.map((m) => [String(m.conversationId), m]));
-      const profiles = await users.summaries(page.flatMap((c) => listedProfileIds(c, userId)));
-      const data = page.map((c) => toConversationListItem(c, byConversation.get(String(c._id)), userId, profiles));
-      const last = page[page.length - 1];
-      const nextCursor = rows.length > limit && last ? encodeCursor({ t: new Date(last.lastActivityAt).getTime(), id: String(last._id) }) : null;
-      return { data, page: { nextCursor, limit } };
+      const load = async (): Promise<{ value: ListRows; memberConversations: string[] }> => {
+        const [rows, mine] = await Promise.all([
+          Conversation.find(filter).sort({ lastActivityAt: -1, _id: -1 }).limit(limit + 1).batchSize(limit + 2).lean<ConversationDoc[]>(),
+          // One reply for everyone with fewer than MEMBER_BATCH conversations (no getMore round trips).
+          Member.find({ userId: viewer }).batchSize(MEMBER_BATCH).lean<MemberDoc[]>(),
+        ]);
+        const shown = new Set(rows.map((c) => String(c._id)));
+        return { value: { rows, mine: mine.filter((m) => shown.has(String(m.conversationId))) }, memberConversations: mine.map((m) => String(m.conversationId)) };
+      };
+      const answer = async ({ rows, mine }: ListRows) => {
+        const page = rows.slice(0, limit);
+        const byConversation = new Map(mine.map((m) => [String(m.conversationId), m]));
+        const profiles = await users.summaries(page.flatMap((c) => listedProfileIds(c, userId)));
+        const data = page.map((c) => toConversationListItem(c, byConversation.get(String(c._id)), userId, profiles));
+        const last = page[page.length - 1];
+        const nextCursor = rows.length > limit && last ? encodeCursor({ t: new Date(last.lastActivityAt).getTime(), id: String(last._id) }) : null;
+        return { data, page: { nextCursor, limit } };
+      };
+      if (!lists?.enabled) return answer((await load()).value);
+      // From the list cache (list-cache.ts): zero store round trips in the steady state (the
+      // profiles come from users' cache). A miss is the two reads above, unchanged.
+      await lists.settle();
+      const shape = listShape(cursor ? `${cursor.t}:${cursor.id}` : undefined, limit);
+      const cached = lists.get(userId, shape);
+      if (cached) return answer(cached);
+      const token = lists.begin();
+      const { value, memberConversations } = await load();
+      lists.store(userId, shape, value, memberConversations, token);
+      return answer(value);
     },
 
     async get(userId: string, conversationId: string): Promise<ConversationView> {
@@ -162,6 +191,7 @@ export function createConversationsService({ models, store, notifier, users, con
       const { conversation } = await store.requireMember(conversationId, userId);
       const changeSeq = await store.nextChangeSeq();
       await Member.updateOne({ _id: memberKey(conversationId, userId), leftAt: null }, { $set: { muted, changeSeq, changedAt: clock() } });
+      await viewsChanged({ u: [userId] });
       return view(conversation, userId);
     },
 
@@ -190,8 +220,10 @@ export function createConversationsService({ models, store, notifier, users, con
         await store.withLock(`chat:conversation:${conversationId}`, () =>
           Conversation.updateOne({ _id: conversationId }, { $addToSet: { participantIds: new Types.ObjectId(userId) } }));
       }
-      // Cached participant lists are dropped on every process before this answers.
+      // Cached participant lists, and the lists and pages that show the conversation or the added
+      // people's conversations, are dropped on every process before this answers.
       await store.membershipChanged(conversationId);
+      await viewsChanged({ c: [conversationId], u: adding });
       await broadcastUpdate(conversation._id);
       return this.get(actorId, conversationId);
     },
@@ -216,6 +248,9 @@ export function createConversationsService({ models, store, notifier, users, con
         { $set: { leftAt: now, changeSeq, changedAt: now } },
         { new: true },
       ).lean<MemberDoc>());
+      // Every list showing the conversation (the removed user's included) is dropped on every
+      // process, even when the member row was already closed (a retry after a crash before it).
+      await viewsChanged({ c: [conversationId], u: [userId] });
       if (!removed) throw errors.notFound('Participant');
       // The removed user's sockets stop getting typing for this conversation on every process.
       notifier.io.in(userRoom(userId)).socketsLeave(conversationRoom(conversationId));
@@ -229,6 +264,7 @@ export function createConversationsService({ models, store, notifier, users, con
       const changeSeq = await store.nextChangeSeq();
       const updated = await Member.updateOne({ _id: memberKey(conversationId, userId), leftAt: null }, { $set: { role, changeSeq, changedAt: clock() } });
       if (updated.matchedCount === 0) throw errors.notFound('Participant');
+      await viewsChanged({ u: [userId] });
       await broadcastUpdate(conversation._id);
       return this.get(actorId, conversationId);
     },

@@ -4,6 +4,7 @@ import { isDuplicateKey } from '../../platform/mongo';
 import { Types, type Connection } from 'mongoose';
 import type { Locks } from '../../platform/locks';
 import type { ChatModels, ConversationDoc, MemberDoc } from './chat.model';
+import type { ViewsInvalidation } from './views-channel';
 
 type SummaryFields = Pick<ConversationDoc, 'lastMessage' | 'lastActivityAt'>;
 
@@ -30,7 +31,16 @@ export interface DerivedStateDeps {
   /** The same locks (and lock documents) every other writer of conversations and member rows takes. */
   locks: Locks;
   leaseMs: number;
+  /**
+   * The views channel's publish: after each write, one message with every conversation and member
+   * it covered, awaited before the callers' promises resolve (so after a sender's ack every process
+   * lists the new summary and positions).
+   */
+  publishViews?: (invalidation: ViewsInvalidation) => Promise<void>;
 }
+
+/** The user of a member row id (`<conversationId>:<userId>`, chat.model.ts memberKey). */
+const userOfMember = (memberId: string) => memberId.slice(memberId.indexOf(':') + 1);
 
 /**
  * The state a send moves after its message is emitted: the conversation's `lastSeq` and
@@ -47,7 +57,7 @@ export interface DerivedStateDeps {
  * dead one left) is waited for and taken over through `locks.withLock`, one key at a time,
  * as before. A caller's promise resolves once a write covering its value has landed.
  */
-export function createDerivedState({ models, mongo, locks, leaseMs }: DerivedStateDeps) {
+export function createDerivedState({ models, mongo, locks, leaseMs, publishViews }: DerivedStateDeps) {
   const lockDocs: Collection<{ _id: string; owner: string; expiresAt: Date }> = mongo.collection('locks');
   const conversations = models.Conversation.collection as unknown as Collection<ConversationDoc>;
   const members = models.Member.collection as unknown as Collection<MemberDoc>;
@@ -74,6 +84,7 @@ export function createDerivedState({ models, mongo, locks, leaseMs }: DerivedSta
         const op = positionOp(key, value);
         await locks.withLock(memberLockKey(key), () => members.updateOne(op.filter, op.update));
       }
+      await publishViews?.(kind === 'summary' ? { c: [key], u: [] } : { c: [], u: [userOfMember(key)] });
       for (const waiter of value.waiters) waiter.resolve();
     } catch (err) {
       for (const waiter of value.waiters) waiter.reject(err);
@@ -132,15 +143,19 @@ export function createDerivedState({ models, mongo, locks, leaseMs }: DerivedSta
         for (const _id of held) void lockDocs.updateOne({ _id, owner }, { $set: { expiresAt: new Date(Date.now() + leaseMs) } }).catch(() => undefined);
       }, Math.max(50, Math.floor(leaseMs / 3)));
       renew.unref();
-      try {
-        await Promise.all([...summaryOps.map((op) => conversations.updateOne(op.filter, op.update)), ...positionOps.map((op) => members.updateOne(op.filter, op.update))]);
-        for (const value of landing) for (const waiter of value.waiters) waiter.resolve();
-      } catch (err) {
-        for (const value of landing) for (const waiter of value.waiters) waiter.reject(err);
-      } finally {
-        clearInterval(renew);
-        await Promise.all(held.map((_id) => lockDocs.deleteOne({ _id, owner }).catch(() => undefined)));
-      }
+      const written = Promise.all([...summaryOps.map((op) => conversations.updateOne(op.filter, op.update)), ...positionOps.map((op) => members.updateOne(op.filter, op.update))]);
+      const outcome = await written.then(() => null, (err: unknown) => ({ err }));
+      clearInterval(renew);
+      // The locks go while the views message is published (nothing here throws).
+      const unlocked = Promise.all(held.map((_id) => lockDocs.deleteOne({ _id, owner }).catch(() => undefined)));
+      // One message for the whole write, before anyone waiting is answered (some updates may have landed even when one failed).
+      await publishViews?.({
+        c: [...batchSummaries.keys()].filter((_, i) => !failed.has(i)),
+        u: [...batchPositions.keys()].filter((_, i) => !failed.has(batchSummaries.size + i)).map(userOfMember),
+      });
+      if (outcome) for (const value of landing) for (const waiter of value.waiters) waiter.reject(outcome.err);
+      else for (const value of landing) for (const waiter of value.waiters) waiter.resolve();
+      await unlocked;
     }
     // Keys held elsewhere finish on their own (waiting for those locks); the next batch does not wait for them.
     void Promise.all(slow);

@@ -84,7 +84,7 @@ export function createMessagesService({
   const emits = Emit.collection;
   const numbers = createMessageNumbers();
   // The summary and the sender's positions: every send pending in this process in one batched, locked write (derived-state.ts).
-  const derivedState = createDerivedState({ models, mongo: Conversation.db, locks: store.locks, leaseMs: lockLeaseMs });
+  const derivedState = createDerivedState({ models, mongo: Conversation.db, locks: store.locks, leaseMs: lockLeaseMs, publishViews });
   const inFlight = new Map<string, Promise<MessageView>>();
 
   function checkShape(input: SendInput): MessageType {

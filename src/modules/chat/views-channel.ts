@@ -39,6 +39,12 @@ export function parseViewsInvalidation(raw: string): ViewsInvalidation | null {
   }
 }
 
+/**
+ * The views channel's publish of each app context (set by chat.services.ts), for chat's upkeep
+ * (chat-maintenance.ts), which is started on the same context apart from the module's services.
+ */
+export const viewsPublishers = new WeakMap<object, (invalidation: ViewsInvalidation) => Promise<void>>();
+
 /** One process (no REDIS_URL): delivery is a function call, so the channel is always live. */
 export function createLocalViewsChannel(): ViewsChannel {
   return createLocalInvalidationChannel<ViewsInvalidation>();
