@@ -4,14 +4,9 @@ import { createLogger } from '../../src/platform/logger';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { bearer, type TestUser } from '../helpers/users';
 import { usersByRole } from './helpers';
+import { until as waitUntil } from '../helpers/until';
 
-async function until(check: () => boolean | Promise<boolean>, what: string) {
-  const deadline = Date.now() + 20_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const until = (check: () => boolean | Promise<boolean>, what: string) => waitUntil(check, what, 20_000, 50);
 
 describe('admin failed jobs: listed with their reasons, and retried', () => {
   let app: TestServer;

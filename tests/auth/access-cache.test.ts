@@ -4,6 +4,7 @@ import { io as connect, type Socket } from 'socket.io-client';
 import { authModuleOf } from './auth-helpers';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { createUser } from '../helpers/users';
+import { until } from '../helpers/until';
 
 const me = (app: TestServer, token: string) => app.api.get('/api/auth/me').set('Authorization', `Bearer ${token}`);
 
@@ -29,13 +30,6 @@ function handshakeError(app: TestServer, token: string): Promise<string> {
   });
 }
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 400; i += 1) {
-    if (condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /** Store commands a server sends while `work` runs, by collection. */
 async function commandsDuring(app: TestServer, work: () => Promise<unknown>): Promise<string[]> {

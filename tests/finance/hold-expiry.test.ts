@@ -3,6 +3,7 @@ import { OFFERS_TEST_ENV, act, createOffer, cuminOffer, type Parties } from '../
 import { testClock } from '../helpers/clock';
 import { bearer } from '../helpers/users';
 import { expectLedgerConsistent, startFinanceWorld, type FinanceWorld } from './finance-helpers';
+import { until as waitUntil } from '../helpers/until';
 
 /** A credit order's hold expires with the order's delivery deadline (+ FINANCE_HOLD_GRACE_DAYS), wired through offers' contract. */
 const DAY = 86_400_000;
@@ -29,13 +30,7 @@ async function line() {
   return res.body.data as { held: { amount: number }; available: { amount: number } };
 }
 
-async function until(check: () => Promise<boolean>, what: string) {
-  for (let i = 0; i < 150; i += 1) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const until = (check: () => Promise<boolean>, what: string) => waitUntil(check, what, 15_000, 100);
 
 test('an accepted credit offer delivered by a date: its hold stays until the date + the grace days, then the sweep voids it once', async () => {
   const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);

@@ -2,6 +2,7 @@ import { directConversation } from '../chat/chat-helpers';
 import { OFFERS_TEST_ENV, act, createOffer, cuminOffer, type Parties } from '../offers/offers-helpers';
 import { bearer, type TestUser } from '../helpers/users';
 import { expectLedgerConsistent, startFinanceWorld, type FinanceWorld } from './finance-helpers';
+import { until as waitUntil } from '../helpers/until';
 
 /** The credit port in the running app: offers' acceptance path holds credit through finance. */
 let w: FinanceWorld;
@@ -28,13 +29,7 @@ async function line() {
 }
 const step = (user: TestUser, orderId: string, name: string, body: Record<string, unknown>) => w.app.api.post(`/api/offers/orders/${orderId}/${name}`).set('Authorization', bearer(user)).send(body);
 
-async function until(check: () => Promise<boolean>, what: string) {
-  for (let i = 0; i < 150; i += 1) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const until = (check: () => Promise<boolean>, what: string) => waitUntil(check, what, 15_000, 100);
 
 describe('credit offers through the offers module', () => {
   let accepted: Array<{ offerId: string; orderId: string }> = [];

@@ -1,6 +1,7 @@
 import Stripe from 'stripe';
 import { bearer, createUser, type TestUser } from '../helpers/users';
 import { expectLedgerConsistent, startFinanceWorld, STRIPE_WEBHOOK_SECRET, type FinanceWorld } from './finance-helpers';
+import { until as waitUntil } from '../helpers/until';
 
 /**
  * Stripe disputes and cancellations through the webhook inbox: every event is signed with
@@ -32,13 +33,7 @@ async function line(buyer: TestUser) {
   return (await get(`/api/finance/accounts/${lineId(buyer)}`, w.admin)).body.data as { held: { amount: number }; posted: { amount: number }; available: { amount: number } };
 }
 
-async function until(check: () => Promise<boolean>, what: string) {
-  for (let i = 0; i < 150; i += 1) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const until = (check: () => Promise<boolean>, what: string) => waitUntil(check, what, 15_000, 100);
 
 /** A signed Stripe event body, as Stripe posts it. */
 function signed(type: string, object: Record<string, unknown>, eventId = `evt_dsp_${++seq}`) {

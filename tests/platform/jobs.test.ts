@@ -4,19 +4,14 @@ import { Redis } from 'ioredis';
 import { createLogger } from '../../src/platform/logger';
 import { createMetrics, type Metrics } from '../../src/platform/metrics';
 import { createJobRunner, encodeJobId, PermanentJobError, type JobRunner } from '../../src/platform/jobs';
+import { until as waitUntil } from '../helpers/until';
 
 // Failed jobs log errors by design; the tests read outcomes, not the log.
 const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'error', json: false, silent: !process.env.TEST_LOG_LEVEL });
 const fastRetry = { baseDelayMs: 10, maxDelayMs: 50, jitter: 0 };
 
 /** Polls until `check` holds: waits for an outcome, never measures one. */
-async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const until = (check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000) => waitUntil(check, what, timeoutMs, 20);
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve: () => void = () => undefined;
