@@ -7,16 +7,22 @@
  *   npm run bench:store
  *   BENCH_SIZES=1000,10000 BENCH_OPS=100 npm run bench:store
  *   BENCH_CONVERSATION=100   messages per conversation (default 100)
+ *   BENCH_LONG=5000          messages in the long conversation of the second table (default 5,000)
  *
- * Indexes as in DESIGN.md's measurements: unique { clientMessageId }, { conversationId, seq }.
+ * Indexes as in DESIGN.md's measurements: unique { clientMessageId }, { conversationId, seq }; and
+ * the app's page index { pageKeys, seq } (src/modules/chat/message-pages.ts), with the page-key
+ * query the app runs beside the range query it replaced. The second table pages through one long
+ * conversation both ways: the range query decodes the whole conversation, the window at most 96 rows.
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { MongoClient, ObjectId, type Collection } from 'mongodb';
+import { messagePageKeys, windowBefore } from '../src/modules/chat/message-pages';
 
 const SIZES = (process.env.BENCH_SIZES ?? '1000,10000,100000').split(',').map(Number);
 const OPS = Number(process.env.BENCH_OPS ?? 200);
 const PER_CONVERSATION = Number(process.env.BENCH_CONVERSATION ?? 100);
+const LONG = Number(process.env.BENCH_LONG ?? 5_000);
 const WARMUP = 10;
 const URI = process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27018/trade';
 
@@ -34,6 +40,7 @@ interface Message {
   editedAt: Date | null;
   deletedAt: Date | null;
   changeSeq: number;
+  pageKeys: string[];
   createdAt: Date;
   updatedAt: Date;
 }
@@ -42,6 +49,7 @@ const OPERATIONS = [
   'findOne by _id',
   'findOne by unique clientMessageId',
   'find {conversationId, seq > n} sort seq limit 50',
+  'the app page: find {pageKeys: window, seq < n} sort seq -1 limit 51',
   'updateOne by _id ($set)',
   'deleteOne by _id',
   'insertOne',
@@ -61,11 +69,16 @@ function nextMessage(): Message {
   const index = written++;
   const conversation = Math.floor(index / PER_CONVERSATION);
   if (!conversations[conversation]) conversations[conversation] = new ObjectId();
+  return messageAt(conversations[conversation] as ObjectId, (index % PER_CONVERSATION) + 1, index);
+}
+
+/** A message shaped as the send path stores it (numbers, page keys). */
+function messageAt(conversationId: ObjectId, seq: number, index: number): Message {
   const now = new Date();
   return {
     _id: new ObjectId(),
-    conversationId: conversations[conversation] as ObjectId,
-    seq: (index % PER_CONVERSATION) + 1,
+    conversationId,
+    seq,
     senderId: pick(senders),
     clientMessageId: randomBytes(12).toString('hex'),
     type: 'text',
@@ -76,6 +89,7 @@ function nextMessage(): Message {
     editedAt: null,
     deletedAt: null,
     changeSeq: index,
+    pageKeys: messagePageKeys(conversationId, seq),
     createdAt: now,
     updatedAt: now,
   };
@@ -106,6 +120,28 @@ async function grow(messages: Collection<Message>, live: Message[], size: number
   }
 }
 
+/** The query GET /api/chat/conversations/:id/messages?limit=50 runs after a cursor at `before`. */
+function appPage(messages: Collection<Message>, conversationId: ObjectId, before: number) {
+  const window = windowBefore(String(conversationId), before, 50);
+  if (!window) throw new Error('no window for a page of 50');
+  return messages.find({ pageKeys: window.key, seq: { $gt: 0, $lt: before } }).sort({ seq: -1 }).limit(51).toArray();
+}
+
+/** A 50-message page at cursors spread over one long conversation, by the range query and by the app's window. */
+async function longConversation(messages: Collection<Message>): Promise<{ range: number; window: number }> {
+  await messages.createIndex({ conversationId: 1, seq: 1 });
+  await messages.createIndex({ pageKeys: 1, seq: 1 });
+  const conversationId = new ObjectId();
+  for (let seq = 1; seq <= LONG; seq += 1000) {
+    await messages.insertMany(Array.from({ length: Math.min(1000, LONG - seq + 1) }, (_, i) => messageAt(conversationId, seq + i, -1)), { ordered: false });
+  }
+  const cursor = () => 51 + Math.floor(Math.random() * (LONG - 50));
+  const ops = Math.min(OPS, 50);
+  const range = await timed(ops, () => messages.find({ conversationId, seq: { $gt: 0, $lt: cursor() } }).sort({ seq: -1 }).limit(51).toArray());
+  const window = await timed(ops, () => appPage(messages, conversationId, cursor()));
+  return { range, window };
+}
+
 /** One round of every operation; leaves the collection at the same size. */
 async function measure(messages: Collection<Message>, live: Message[]): Promise<Record<Operation, number>> {
   const result = {} as Record<Operation, number>;
@@ -116,6 +152,7 @@ async function measure(messages: Collection<Message>, live: Message[]): Promise<
     const after = Math.floor(Math.random() * Math.max(1, PER_CONVERSATION - 50));
     return messages.find({ conversationId: m.conversationId, seq: { $gt: after } }).sort({ seq: 1 }).limit(50).toArray();
   });
+  result['the app page: find {pageKeys: window, seq < n} sort seq -1 limit 51'] = await timed(OPS, () => appPage(messages, pick(live).conversationId, 51 + Math.floor(Math.random() * Math.max(1, PER_CONVERSATION - 50))));
   result['updateOne by _id ($set)'] = await timed(OPS, () =>
     messages.updateOne({ _id: pick(live)._id }, { $set: { text: 'edited', editedAt: new Date(), updatedAt: new Date() } }),
   );
@@ -145,6 +182,7 @@ async function main(): Promise<void> {
     const messages = db.collection<Message>('messages');
     await messages.createIndex({ clientMessageId: 1 }, { unique: true });
     await messages.createIndex({ conversationId: 1, seq: 1 });
+    await messages.createIndex({ pageKeys: 1, seq: 1 });
     const live: Message[] = [];
     const columns: Array<{ size: number; result: Record<Operation, number> }> = [];
     for (const size of SIZES) {
@@ -165,6 +203,10 @@ async function main(): Promise<void> {
     for (const op of OPERATIONS) {
       console.log([op.padEnd(width), ...columns.map((c) => c.result[op].toFixed(2).padStart(10))].join('  '));
     }
+    const long = await longConversation(db.collection<Message>('long_conversation'));
+    console.log(`\na 50-message page at random cursors in one conversation of ${LONG} messages, median ms:`);
+    console.log(`  range query {conversationId, seq < n} sort limit 51: ${long.range.toFixed(2)}`);
+    console.log(`  the app's window {pageKeys, seq < n} sort limit 51:  ${long.window.toFixed(2)}`);
   } finally {
     await db.dropDatabase().catch(() => undefined);
     await client.close();
