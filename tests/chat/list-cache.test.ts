@@ -9,19 +9,13 @@ import { createDerivedState } from '../../src/modules/chat/derived-state';
 import { getChatModels, memberKey } from '../../src/modules/chat/chat.model';
 import type { ViewsInvalidation } from '../../src/modules/chat/views-channel';
 import { startTestServer, type TestServer } from '../helpers/server';
+import { until } from '../helpers/until';
 import { bearer, createUser, type TestUser } from '../helpers/users';
 import { CHAT_TEST_ENV, clientId, directConversation, nextEvent, openSocket, users } from './chat-helpers';
 
 type Row = { id: string; unreadCount: number; muted: boolean; lastSeq: number; lastMessage: { preview: string } | null; participants: { userId: string }[] };
 type List = { data: Row[]; page: { nextCursor: string | null; limit: number } };
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 400; i += 1) {
-    if (condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 const servicesOf = (app: TestServer): ChatServices => {
   const services = chatServicesOf.get(app.ctx);

@@ -7,6 +7,7 @@ import { createRedisProfileChannel, profileChannelName } from '../../src/modules
 import { createProfileSummaryCache, profileChanges } from '../../src/modules/users/profile-summaries';
 import { getUserModel } from '../../src/modules/users/user.model';
 import { startTestServer, type TestServer } from '../helpers/server';
+import { until } from '../helpers/until';
 import { bearer, type TestUser } from '../helpers/users';
 import { CHAT_TEST_ENV, directConversation, users } from './chat-helpers';
 
@@ -15,13 +16,6 @@ type Row = { id: string; participants: Participant[] };
 
 const usersModuleOf = (app: TestServer) => app.server.modules.find((m) => m.name === 'users') as UsersModule;
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 400; i += 1) {
-    if (condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /**
  * The conversation list shows the other participants' display name, company and avatar (issue 18):

@@ -7,19 +7,13 @@ import { chatServicesOf, type ChatServices } from '../../src/modules/chat/chat.s
 import { parseViewsInvalidation, viewsChannelName } from '../../src/modules/chat/views-channel';
 import type { ChatModule } from '../../src/modules/chat';
 import { startTestServer, type TestServer } from '../helpers/server';
+import { until } from '../helpers/until';
 import { bearer, type TestUser } from '../helpers/users';
 import { CHAT_TEST_ENV, clientId, directConversation, nextEvent, openSocket, users } from './chat-helpers';
 
 type Message = { id: string; seq: number; text: string | null; edited: boolean; deletedAt: string | null; reactions: { userId: string; emoji: string }[]; type: string };
 type Page = { data: Message[]; page: { nextCursor: string | null; limit: number } };
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 400; i += 1) {
-    if (condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 const servicesOf = (app: TestServer): ChatServices => {
   const services = chatServicesOf.get(app.ctx);
