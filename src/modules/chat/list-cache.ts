@@ -2,7 +2,7 @@ import type { ConversationDoc, MemberDoc } from './chat.model';
 import type { ViewsChannel, ViewsInvalidation } from './views-channel';
 
 /** List pages of one user a process keeps at most (the first page and a few cursors, per limit). */
-export const LIST_PAGES_PER_USER = 8;
+export const LIST_PAGES_PER_USER = 4;
 
 /** What a list page is made of: the conversations (limit + 1) and the caller's member rows of those. */
 export interface ListRows {

@@ -2,7 +2,7 @@ import type { MessageDoc } from './chat.model';
 import type { ViewsChannel, ViewsInvalidation } from './views-channel';
 
 /** Pages of one conversation a process keeps at most (the newest page and a few cursors, per shape). */
-export const PAGES_PER_CONVERSATION = 8;
+export const PAGES_PER_CONVERSATION = 4;
 
 interface PageEntry {
   rows: MessageDoc[];

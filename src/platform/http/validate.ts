@@ -166,6 +166,29 @@ export function compileSchema(schema: Schema): Record<string, ParamSchema> {
   return out;
 }
 
+const chains = new WeakMap<Schema, Map<string, ReturnType<typeof checkSchema>>>();
+
+/**
+ * express-validator's chains for a schema and its locations, built once: `checkSchema` builds a
+ * chain object per field and rule, which cost a noticeable share of a small request's CPU when
+ * it ran on every request. Chains are stateless between runs (express-validator's own middleware
+ * form reuses them for every request), so one set serves every request and socket event.
+ */
+function chainsFor(schema: Schema, rules: Record<string, ParamSchema>, locations: Location[]): ReturnType<typeof checkSchema> {
+  let bySchema = chains.get(schema);
+  if (!bySchema) {
+    bySchema = new Map();
+    chains.set(schema, bySchema);
+  }
+  const key = locations.join(',');
+  let built = bySchema.get(key);
+  if (!built) {
+    built = checkSchema(rules, locations);
+    bySchema.set(key, built);
+  }
+  return built;
+}
+
 /**
  * Runs a typed schema against a request-like object and returns only the fields the schema
  * names. The same function validates REST bodies and socket payloads.
@@ -181,7 +204,7 @@ export async function validateInput<T>(
     if (bad) throw errors.validation([{ field: bad, message: 'Field names may not start with $ or contain dots' }]);
   }
   const req = { ...input } as unknown as Request;
-  await checkSchema(rules, locations).run(req);
+  await chainsFor(schema, rules, locations).run(req);
   const result = validationResult(req);
   if (!result.isEmpty()) {
     const details: ErrorDetail[] = [];
