@@ -1,7 +1,9 @@
 /**
  * HTTP benchmark (figures, not a test). In one run: bare Express answering the health route's JSON,
- * then the app (production settings, rate limits out of the way, in its own process, on a database
- * it fills itself) serving the reads a mobile app makes most. For each: req/s, p50/p99 latency at
+ * and the app (production settings, rate limits out of the way, in its own process, on a database
+ * it fills itself) serving the reads a mobile app makes most. Bare Express is loaded again right
+ * before every row, and each row's share is against that neighbour: this machine's load drifts
+ * between rows by more than the differences measured. For each: req/s, p50/p99 latency at
  * BENCH_CONNECTIONS connections, the share of bare Express, and the store round trips one request
  * costs, counted with the MongoDB driver's command monitoring (sequential requests after the load,
  * so the count does not depend on the machine's noise).
@@ -87,6 +89,8 @@ interface Row {
   detail?: string;
   /** Store commands issued outside any request while this row was loaded (jobs, heartbeats): noise to know about. */
   background?: number;
+  /** Bare Express's req/s loaded just before this row: the row's yardstick. */
+  bare?: number;
 }
 
 async function load(url: string, token?: string): Promise<{ reqPerSec: number; p50: number; p99: number; errors: number }> {
@@ -123,12 +127,10 @@ const fmt = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFix
 async function main(): Promise<void> {
   console.log(`HTTP benchmark: ${CONNECTIONS} connections, ${SECONDS} s per request (after 1 s of warm-up), autocannon`);
   const rows: Row[] = [];
+  // Idle between its loads (an idle process costs the machine nothing).
   const bare = await ServerProcess.start('express');
-  try {
-    rows.push({ name: 'bare Express hello (same JSON)', ...(await load(`${bare.url}/hello`)), roundTrips: 0 });
-  } finally {
-    await bare.stop();
-  }
+  const bareNow = async () => (await load(`${bare.url}/hello`)).reqPerSec;
+  rows.push({ name: 'bare Express hello (same JSON)', ...(await load(`${bare.url}/hello`)), roundTrips: 0 });
 
   const app = await ServerProcess.start('app');
   try {
@@ -148,23 +150,25 @@ async function main(): Promise<void> {
     for (const target of targets) {
       const url = `${app.url}${target.path}`;
       const token = target.auth ? seeded.token : undefined;
+      const yardstick = await bareNow();
       const before = await app.ask<{ count: number }>({ type: 'background' }, 'background');
       const measured = await load(url, token);
       const after = await app.ask<{ count: number }>({ type: 'background' }, 'background');
       const trips = await roundTrips(app, url, token);
-      rows.push({ name: target.name, ...measured, roundTrips: trips.perRequest, detail: trips.detail, background: after.count - before.count });
+      rows.push({ name: target.name, ...measured, roundTrips: trips.perRequest, detail: trips.detail, background: after.count - before.count, bare: yardstick });
     }
   } finally {
     await app.stop();
+    await bare.stop();
   }
 
-  const base = rows[0]?.reqPerSec ?? NaN;
-  console.log('\n| request | req/s | p50 ms | p99 ms | share of bare Express | store round trips / request | goal (share, trips) | errors | background store commands during the load |');
-  console.log('|---|---|---|---|---|---|---|---|---|');
+  console.log('\n| request | req/s | p50 ms | p99 ms | bare Express just before, req/s | share of bare Express | store round trips / request | goal (share, trips) | errors | background store commands during the load |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const row of rows) {
+    const base = row.bare ?? row.reqPerSec;
     const share = (row.reqPerSec / base) * 100;
     const target = row === rows[0] ? '100% (the base)' : goal(row, share);
-    console.log(`| ${row.name} | ${fmt(row.reqPerSec)} | ${fmt(row.p50, 1)} | ${fmt(row.p99, 1)} | ${fmt(share, 1)}% | ${row.roundTrips === null ? 'n/a' : fmt(row.roundTrips, 2)} | ${target} | ${row.errors} | ${row.background ?? 0} |`);
+    console.log(`| ${row.name} | ${fmt(row.reqPerSec)} | ${fmt(row.p50, 1)} | ${fmt(row.p99, 1)} | ${fmt(base)} | ${fmt(share, 1)}% | ${row.roundTrips === null ? 'n/a' : fmt(row.roundTrips, 2)} | ${target} | ${row.errors} | ${row.background ?? 0} |`);
   }
   console.log(`\nload average at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} cores (a shared machine: compare shares within one run)`);
   console.log('\nround trips by command (per request):');

@@ -5,6 +5,9 @@ import { findMessageTo, mailpitSmtpUrl } from '../helpers/mailpit';
 import { startProviderStub, type ProviderStub } from './provider-stub';
 import { msUntilNextUtc, notificationEnv, notificationsOf, waitForDeliveries } from './helpers';
 import type { NotificationsModule } from '../../src/modules/notifications';
+import type { ChatModule } from '../../src/modules/chat';
+import { encodeJobId } from '../../src/platform/jobs';
+import { openSocket } from '../chat/chat-helpers';
 import type { OfferEventPayload } from '../../src/platform/events';
 
 /** Polls until `check` returns a value (background jobs), or fails. */
@@ -130,6 +133,35 @@ describe('the notification pipeline on the app clock: quiet hours, bus subscribe
       return m.Subject === 'You have 2 unread messages' ? m : null;
     }, 'the digest email');
     expect(mail.Text).toContain('https://app.example.test/chats');
+  });
+
+  it('a chat message to members who have the app open enqueues no chat job and notifies nobody; one to an offline member does', async () => {
+    const chat = app.server.modules.find((m) => m.name === 'chat') as ChatModule;
+    const carol = await createUser(app, { name: 'Carol' });
+    const conv = await app.api.post('/api/chat/conversations').set('Authorization', bearer(bob)).send({ type: 'direct', participantIds: [carol.id] }).expect(201);
+    const conversationId = conv.body.data.id as string;
+    const jobExists = async (messageId: string) =>
+      (await app.ctx.redis!.exists(`${app.ctx.config.redis.keyPrefix}bull:notifications.chat:${encodeJobId(`message:${messageId}`)}`)) === 1;
+    const send = async (text: string) =>
+      (await app.api.post(`/api/chat/conversations/${conversationId}/messages`).set('Authorization', bearer(bob)).send({ clientMessageId: `${text.replace(/ /g, '-')}-${Date.now()}`, type: 'text', text }).expect(201)).body.data.id as string;
+
+    const socket = await openSocket(app.url, carol);
+    try {
+      await eventually(async () => ((await chat.isOnline(carol.id)) ? true : null), 'carol online');
+      const seen = await send('while online');
+      await app.ctx.events.drain();
+      expect(await jobExists(seen)).toBe(false);
+    } finally {
+      socket.close();
+    }
+    await eventually(async () => ((await chat.isOnline(carol.id)) ? null : true), 'carol offline');
+    const missed = await send('while offline');
+    await eventually(async () => ((await jobExists(missed)) ? true : null), 'the chat job');
+    const rows = await eventually(async () => {
+      const found = await app.ctx.mongo.collection('notifications').find({ userId: carol.id, category: 'chat' }).toArray();
+      return found.length ? found : null;
+    }, 'the chat notification');
+    expect(rows.map((n) => n.data.messageId)).toEqual([missed]);
   });
 
   it('a digest is cancelled when the messages are read first', async () => {

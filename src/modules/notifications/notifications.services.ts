@@ -24,6 +24,9 @@ import { createCampaigns, type CampaignBatchJob } from './campaigns';
 import { createTwilioStatusHandler } from './twilio-status';
 import type { ChatMessageJob, IntakeJob } from './subscribers';
 
+/** Conversations up to this many other participants are checked for presence before a chat job is enqueued. */
+const PRESENCE_PRECHECK_MAX = 8;
+
 /** A module's answer to a tapped action (accept an offer from the notification, …). */
 export type ActionHandler = (tap: { notificationId: string; userId: string; actionId: string; data: Record<string, string> }) => Promise<void>;
 
@@ -108,6 +111,23 @@ export function createNotificationServices(deps: NotificationServicesDeps) {
       )
     : null;
 
+  /**
+   * message.sent → the chat job, except when every other participant of a small conversation has
+   * the app open now: the job would find them all online and do nothing, and a durable job per
+   * message (a few Redis scripts) was the larger part of what notifications cost a send. The job
+   * checks again when it runs; presence that cannot be read means the job decides.
+   */
+  const chatIntake = chat && chatQueue
+    ? async (m: ChatMessageJob): Promise<void> => {
+        const everyoneOnline = await (async () => {
+          const others = (await chat.participantIds(m.conversationId)).filter((id) => id !== m.senderId);
+          if (others.length === 0 || others.length > PRESENCE_PRECHECK_MAX) return false;
+          return (await Promise.all(others.map((id) => chat.isOnline(id)))).every(Boolean);
+        })().catch(() => false);
+        if (!everyoneOnline) await chatQueue.enqueue(`message:${m.messageId}`, m);
+      }
+    : null;
+
   ctx.jobs.reconcile(deliverQueue, { everyMs: config.reconcileEveryMs, findPending: (now) => dispatcher.findPending(now) });
   ctx.jobs.reconcile(digestQueue, { everyMs: config.reconcileEveryMs, findPending: (now) => digests.findPending(now) });
   ctx.jobs.reconcile(campaignQueue, { everyMs: config.reconcileEveryMs, findPending: (now) => campaigns.findPending(now) });
@@ -137,7 +157,7 @@ export function createNotificationServices(deps: NotificationServicesDeps) {
     channels,
     releaseDue,
     twilioStatus: createTwilioStatusHandler({ models, store }),
-    queues: { intake: intakeQueue, chat: chatQueue },
+    queues: { intake: intakeQueue, chat: chatIntake },
     registerActionHandler(category: NotificationCategory, handler: ActionHandler) {
       actionHandlers.set(category, handler);
     },

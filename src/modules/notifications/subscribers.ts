@@ -171,7 +171,10 @@ export const eventNotifications = {
  * Subscribes notifications to the bus. Handlers only enqueue durable jobs (the intake job calls
  * notify, which enqueues the channel jobs): nothing is sent on the publisher's request path.
  */
-export function subscribeNotificationEvents(events: EventBus, queues: { intake: JobQueue<IntakeJob>; chat: JobQueue<ChatMessageJob> | null }): () => void {
+export function subscribeNotificationEvents(
+  events: EventBus,
+  queues: { intake: JobQueue<IntakeJob>; chat: ((message: ChatMessageJob) => Promise<void>) | null },
+): () => void {
   const intake = async (jobs: IntakeJob[]) => {
     for (const job of jobs) await queues.intake.enqueue(`${job.userId}:${job.input.dedupeKey ?? ''}`, job);
   };
@@ -189,7 +192,7 @@ export function subscribeNotificationEvents(events: EventBus, queues: { intake: 
   on('password.changed', (p) => intake(eventNotifications.password(p)));
   const chat = queues.chat;
   if (chat) {
-    on('message.sent', (m) => chat.enqueue(`message:${m.messageId}`, { messageId: m.messageId, conversationId: m.conversationId, senderId: m.senderId, type: m.type }));
+    on('message.sent', (m) => chat({ messageId: m.messageId, conversationId: m.conversationId, senderId: m.senderId, type: m.type }));
   }
   return () => offs.forEach((off) => off());
 }
