@@ -77,7 +77,9 @@ function systemCpu(): { storeSeconds: number; busy: number; total: number } {
       const comm = readFileSync(`/proc/${dir}/comm`, 'utf8').trim();
       if (comm !== 'postgres' && dir !== ferretPid) continue;
       const fields = readFileSync(`/proc/${dir}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-      storeSeconds += (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+      // utime + stime, and cutime + cstime: a PostgreSQL backend that exits between two readings
+      // moves its CPU into the postmaster's children's time (it reaps them), so the sum never drops.
+      storeSeconds += (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / TICKS_PER_SECOND;
     } catch {
       // The process ended while being read.
     }
