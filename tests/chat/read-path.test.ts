@@ -108,12 +108,11 @@ describe('chat read path: store round trips and pages deep in a long history', (
       // One equality on a single indexed field (what the local store serves from an index), no range on the conversation.
       expect(typeof messageFilter.pageKeys).toBe('string');
       expect(messageFilter.conversationId).toBeUndefined();
-    }
-    // Those were cold (each shape read once, so the cache held none): read again, each comes from
-    // the page cache with the participant list from the membership cache, no store round trip.
-    for (const { query, expected } of cases) {
-      const { body, commands: issued } = await get(alice, `/api/chat/conversations/${long}/messages?${query}`);
-      expect({ query, seqs: body.data.map((m) => m.seq), roundTrips: issued.length }).toEqual({ query, seqs: expected, roundTrips: 0 });
+      // That read was cold (the shape was new): read again, it comes from the page cache with the
+      // participant list from the membership cache, no store round trip, and the same answer.
+      const again = await get(alice, `/api/chat/conversations/${long}/messages?${query}`);
+      expect({ query, roundTrips: again.commands.length }).toEqual({ query, roundTrips: 0 });
+      expect(again.body).toEqual(body);
     }
   });
 

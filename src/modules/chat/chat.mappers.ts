@@ -133,18 +133,39 @@ export function toConversationListItem(
   viewerId: string,
   profiles: Map<string, ProfileSummary> = new Map(),
 ): ConversationListItem {
-  const full = toConversationView(conversation, mine ? [mine] : [], viewerId);
-  const shown = new Set(listedProfileIds(conversation, viewerId));
-  const participants = conversation.participantIds.map(String).map((userId): ListParticipant => {
-    const own = userId === viewerId ? full.participants[0] : undefined;
+  return withProfiles(prepareListItem(conversation, mine, viewerId), profiles);
+}
+
+/** The part of a list row that does not depend on profiles: computed once per cached list (conversations.service.ts). */
+export interface PreparedListItem {
+  view: ConversationView;
+  participantIds: string[];
+  /** The others shown with a profile. */
+  shown: string[];
+  viewerId: string;
+}
+
+export function prepareListItem(conversation: ConversationDoc, mine: MemberDoc | undefined, viewerId: string): PreparedListItem {
+  return {
+    view: toConversationView(conversation, mine ? [mine] : [], viewerId),
+    participantIds: conversation.participantIds.map(String),
+    shown: listedProfileIds(conversation, viewerId),
+    viewerId,
+  };
+}
+
+/** A prepared row with the profiles as they are now (users' cache). */
+export function withProfiles(item: PreparedListItem, profiles: Map<string, ProfileSummary>): ConversationListItem {
+  const participants = item.participantIds.map((userId): ListParticipant => {
+    const own = userId === item.viewerId ? item.view.participants[0] : undefined;
     if (own) return own;
-    if (!shown.has(userId)) return { userId };
+    if (!item.shown.includes(userId)) return { userId };
     const summary = profiles.get(userId);
     if (!summary) return { userId, profile: null };
     const { id: _id, ...profile } = summary;
     return { userId, profile };
   });
-  return { ...full, participants };
+  return { ...item.view, participants };
 }
 
 export type ConversationListItem = Omit<ConversationView, 'participants'> & { participants: ListParticipant[] };
