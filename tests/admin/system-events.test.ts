@@ -1,7 +1,7 @@
 import type { Role } from '../../src/platform/auth-context';
 import { isolatedNames, startTestServer, type TestServer } from '../helpers/server';
 import { bearer, type TestUser } from '../helpers/users';
-import { startTcpProxy, viaProxy, type TcpProxy } from '../analytics/tcp-proxy';
+import { startTcpProxy, viaProxy, type TcpProxy } from '../helpers/tcp-proxy';
 import { adminModuleOf, usersByRole } from './helpers';
 
 /**

@@ -2,7 +2,7 @@ import { Pool } from 'pg';
 import type { AnalyticsModule } from '../../src/modules/analytics';
 import { isolatedNames, startTestServer, type TestServer } from '../helpers/server';
 import { bearer, createUser, type TestUser } from '../helpers/users';
-import { startTcpProxy, viaProxy, type TcpProxy } from './tcp-proxy';
+import { startTcpProxy, viaProxy, type TcpProxy } from '../helpers/tcp-proxy';
 
 const analyticsOf = (app: TestServer) => app.server.modules.find((m) => m.name === 'analytics') as AnalyticsModule;
 

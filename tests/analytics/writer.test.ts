@@ -7,7 +7,7 @@ import { createPostgresPool } from '../../src/platform/postgres';
 import { ANALYTICS_EVENTS, toAnalyticsRow } from '../../src/modules/analytics';
 import { createAnalyticsWriter } from '../../src/modules/analytics/analytics.writer';
 import { freshAnalyticsDb, silentLogger } from './pg';
-import { startTcpProxy, viaProxy, type TcpProxy } from './tcp-proxy';
+import { startTcpProxy, viaProxy, type TcpProxy } from '../helpers/tcp-proxy';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { connectRedis, createRedis } from '../../src/platform/redis';

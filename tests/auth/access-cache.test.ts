@@ -1,10 +1,10 @@
-import net from 'node:net';
 import { Types } from 'mongoose';
 import { io as connect, type Socket } from 'socket.io-client';
 import { authModuleOf } from './auth-helpers';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { createUser } from '../helpers/users';
 import { until } from '../helpers/until';
+import { hostAndPort, startTcpProxy, viaProxy, type TcpProxy } from '../helpers/tcp-proxy';
 
 const me = (app: TestServer, token: string) => app.api.get('/api/auth/me').set('Authorization', `Bearer ${token}`);
 
@@ -140,66 +140,22 @@ describe('the access cache across two processes sharing Redis', () => {
   });
 });
 
-/**
- * A TCP relay in front of Redis that a test can cut, as a network failure would, or whose
- * subscriber connections it can freeze: open but silent, as a half-open connection is.
- */
-async function redisRelay(target: URL) {
-  const open = new Set<net.Socket>();
-  const subscribers = new Set<net.Socket>();
-  let cut = false;
-  const server = net.createServer((client) => {
-    if (cut) return client.destroy();
-    const upstream = net.connect(Number(target.port || 6379), target.hostname);
-    for (const s of [client, upstream]) {
-      open.add(s);
-      s.on('close', () => open.delete(s));
-      s.on('error', () => undefined);
-    }
-    client.on('data', (chunk: Buffer) => {
-      if (/subscribe/i.test(chunk.toString('latin1'))) subscribers.add(upstream);
-    });
-    client.pipe(upstream).pipe(client);
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  const url = new URL(target.toString());
-  url.port = String(port);
-  url.hostname = '127.0.0.1';
-  return {
-    url: url.toString(),
-    cut() {
-      cut = true;
-      for (const s of open) s.destroy();
-    },
-    restore() {
-      cut = false;
-    },
-    /** Redis's messages to the subscribers connected now stop arriving; nothing is closed. */
-    freezeSubscribers() {
-      for (const s of subscribers) s.unpipe();
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 describe('when Redis is unreachable the cache does not serve', () => {
-  let relay: Awaited<ReturnType<typeof redisRelay>>;
+  let relay: TcpProxy;
   let a: TestServer;
   let b: TestServer;
 
   beforeAll(async () => {
     // express-rate-limit reports every request it lets through while its store is cut.
     jest.spyOn(console, 'error').mockImplementation(() => undefined);
-    relay = await redisRelay(new URL(process.env.REDIS_URL as string));
+    relay = await startTcpProxy(hostAndPort(process.env.REDIS_URL as string));
     a = await startTestServer();
-    b = await startTestServer({ names: a.names, ownsDatabases: false, env: { REDIS_URL: relay.url } });
+    b = await startTestServer({ names: a.names, ownsDatabases: false, env: { REDIS_URL: viaProxy(process.env.REDIS_URL as string, relay) } });
     await until(() => authModuleOf(b).accessCache.stats().live, 'B channel');
   });
   afterAll(async () => {
-    relay.restore();
+    relay.up();
     await b.close();
     await a.close();
     relay.close().catch(() => undefined);
@@ -214,7 +170,7 @@ describe('when Redis is unreachable the cache does not serve', () => {
     await me(b, user.accessToken).expect(200);
     expect(authModuleOf(b).accessCache.stats().hits).toBe(hits + 2); // the session and the user
 
-    relay.cut();
+    relay.down();
     await until(() => !authModuleOf(b).accessCache.stats().live, 'B channel down');
     // Revoked on A; A publishes, B cannot hear it.
     await a.api.post('/api/auth/logout').set('Authorization', `Bearer ${user.accessToken}`).expect(204);
@@ -222,7 +178,7 @@ describe('when Redis is unreachable the cache does not serve', () => {
     // Sessions that are still open keep working, from the store.
     await me(b, other.accessToken).expect(200);
 
-    relay.restore();
+    relay.up();
     await until(() => authModuleOf(b).accessCache.stats().live, 'B channel back');
     await me(b, user.accessToken).expect(401);
     await me(b, other.accessToken).expect(200);

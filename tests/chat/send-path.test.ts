@@ -1,4 +1,3 @@
-import net from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { CommandStartedEvent } from 'mongodb';
 import { currentRequestId } from '../../src/platform/request-context';
@@ -8,6 +7,7 @@ import { testClock, type TestClock } from '../helpers/clock';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { bearer, type TestUser } from '../helpers/users';
 import { CHAT_TEST_ENV, clientId, directConversation, users } from './chat-helpers';
+import { hostAndPort, startTcpProxy, viaProxy, type TcpProxy } from '../helpers/tcp-proxy';
 
 const membershipOf = (app: TestServer) => {
   const services = chatServicesOf.get(app.ctx);
@@ -151,54 +151,22 @@ describe('chat membership cache across two processes sharing Redis', () => {
   });
 });
 
-/** A TCP relay in front of Redis that a test can cut, as a network failure would. */
-async function redisRelay(target: URL) {
-  const open = new Set<net.Socket>();
-  let cut = false;
-  const server = net.createServer((client) => {
-    if (cut) return client.destroy();
-    const upstream = net.connect(Number(target.port || 6379), target.hostname);
-    for (const s of [client, upstream]) {
-      open.add(s);
-      s.on('close', () => open.delete(s));
-      s.on('error', () => undefined);
-    }
-    client.pipe(upstream).pipe(client);
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = new URL(target.toString());
-  url.port = String((server.address() as net.AddressInfo).port);
-  url.hostname = '127.0.0.1';
-  return {
-    url: url.toString(),
-    cut() {
-      cut = true;
-      for (const s of open) s.destroy();
-    },
-    restore() {
-      cut = false;
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 describe('chat membership cache when Redis is unreachable', () => {
-  let relay: Awaited<ReturnType<typeof redisRelay>>;
+  let relay: TcpProxy;
   let a: TestServer;
   let b: TestServer;
 
   beforeAll(async () => {
     // express-rate-limit reports every request it lets through while its store is cut.
     jest.spyOn(console, 'error').mockImplementation(() => undefined);
-    relay = await redisRelay(new URL(process.env.REDIS_URL as string));
+    relay = await startTcpProxy(hostAndPort(process.env.REDIS_URL as string));
     a = await startTestServer({ env: CHAT_TEST_ENV });
-    b = await startTestServer({ env: { ...CHAT_TEST_ENV, REDIS_URL: relay.url }, names: a.names, ownsDatabases: false });
+    b = await startTestServer({ env: { ...CHAT_TEST_ENV, REDIS_URL: viaProxy(process.env.REDIS_URL as string, relay) }, names: a.names, ownsDatabases: false });
     await until(() => membershipOf(b).stats().live, 'B’s membership channel');
   });
   afterAll(async () => {
-    relay.restore();
+    relay.up();
     await b.close();
     await a.close();
     relay.close().catch(() => undefined);
@@ -211,7 +179,7 @@ describe('chat membership cache when Redis is unreachable', () => {
     await send(b, bob, conversationId).expect(201);
     expect(membershipOf(b).stats().entries).toBeGreaterThan(0);
 
-    relay.cut();
+    relay.down();
     await until(() => !membershipOf(b).stats().live, 'B’s channel down');
     expect(membershipOf(b).stats().entries).toBe(0);
     // Removed on A, which publishes; B cannot hear it.
@@ -222,7 +190,7 @@ describe('chat membership cache when Redis is unreachable', () => {
     await send(b, bob, conversationId, 'still from the store').expect(404);
     expect(membershipOf(b).stats().misses).toBe(misses + 1);
 
-    relay.restore();
+    relay.up();
     await until(() => membershipOf(b).stats().live, 'B’s channel back');
     await send(b, bob, conversationId, 'after the channel is back').expect(404);
     await send(b, carol, conversationId, 'carol is still a member').expect(201);

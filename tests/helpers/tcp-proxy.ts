@@ -1,20 +1,25 @@
 import net from 'node:net';
 
 /**
- * A TCP relay in front of a real server, so a test can take PostgreSQL "down" for one app
- * (refuse and cut its connections) and bring it back, without touching the shared server.
+ * A TCP relay in front of a real server (PostgreSQL, MongoDB, Redis), so a test can take it
+ * "down" for one app (refuse and cut its connections) and bring it back, or freeze its Redis
+ * subscriber connections (open but silent, as a half-open connection is), without touching the
+ * shared server.
  */
 export interface TcpProxy {
   port: number;
   /** Cuts every relayed connection and refuses new ones until up(). */
   down(): void;
   up(): void;
+  /** Redis: what the server sends to the connections that subscribed so far stops arriving; nothing is closed. */
+  freezeSubscribers(): void;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   let refusing = false;
   const open = new Set<net.Socket>();
+  const subscribers = new Set<net.Socket>();
   const server = net.createServer((client) => {
     if (refusing) {
       client.destroy();
@@ -31,6 +36,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     };
     client.on('error', end).on('close', end);
     upstream.on('error', end).on('close', end);
+    client.on('data', (chunk: Buffer) => {
+      if (/subscribe/i.test(chunk.toString('latin1'))) subscribers.add(upstream);
+    });
     client.pipe(upstream);
     upstream.pipe(client);
   });
@@ -46,6 +54,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     up() {
       refusing = false;
     },
+    freezeSubscribers() {
+      for (const socket of subscribers) socket.unpipe();
+    },
     close: async () => {
       refusing = true;
       for (const socket of open) socket.destroy();
@@ -60,4 +71,10 @@ export function viaProxy(url: string, proxy: TcpProxy): string {
   parsed.hostname = '127.0.0.1';
   parsed.port = String(proxy.port);
   return parsed.toString();
+}
+
+/** The host and port a service URL points at (for startTcpProxy). */
+export function hostAndPort(url: string, defaultPort = 6379): { host: string; port: number } {
+  const parsed = new URL(url);
+  return { host: parsed.hostname, port: Number(parsed.port || defaultPort) };
 }
