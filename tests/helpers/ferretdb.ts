@@ -6,7 +6,23 @@ import path from 'node:path';
 
 const FERRETDB_BIN = path.resolve(__dirname, '../../.tools/bin/ferretdb');
 
+/** Ports this test process has handed out: the kernel may offer a port again once it was closed. */
+const handedOut = new Set<number>();
+
+/**
+ * A port free now and never handed out before in this process: tests ask for several at once
+ * (one checkout's six services, then another's), and two asks must not get the same one.
+ */
 export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await anyFreePort();
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
+}
+
+function anyFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);
