@@ -8,7 +8,7 @@ import { getChatModels } from '../../src/modules/chat/chat.model';
 import { createChatMaintenance, type ChatMaintenance, type MaintenanceDoc } from '../../src/modules/chat/chat-maintenance';
 import { messagePageKeys } from '../../src/modules/chat/message-pages';
 import { startTestServer, type TestServer } from '../helpers/server';
-import { bearer, type TestUser } from '../helpers/users';
+import { bearer, createUser, type TestUser } from '../helpers/users';
 import { CHAT_TEST_ENV, clientId, directConversation, users } from './chat-helpers';
 
 type Page = { data: { seq: number; text: string }[]; page: { nextCursor: string | null } };
@@ -166,5 +166,22 @@ describe('chat maintenance: the page-key backfill and the repair of derived stat
     expect(all.repaired).toHaveLength(2);
     expect(await maintenance.repairAll()).toEqual({ checked: 3, repaired: [] });
     expect(await maintenance.repairConversation('not-an-id')).toBeNull();
+  });
+
+  it("a repair that pulls a participant ends their access at once: the send path's cached participant list is dropped", async () => {
+    const admin = await createUser(app, { role: 'admin' });
+    const conversationId = await directConversation(app, alice, carol);
+    const send = (who: TestUser) =>
+      app.api.post(`/api/chat/conversations/${conversationId}/messages`).set('Authorization', bearer(who)).send({ clientMessageId: clientId(), text: 'hello' });
+    // Carol's send caches the participant list (what every send is checked against).
+    expect((await send(carol)).status).toBe(201);
+    // A crash between the two writes of her removal: her member row is closed, the list still names her.
+    await app.ctx.mongo.collection('chat_members').updateOne({ _id: `${conversationId}:${carol.id}` as never }, { $set: { leftAt: new Date() } });
+    const repaired = await app.api.post(`/api/admin/chat/conversations/${conversationId}/repair`).set('Authorization', bearer(admin)).send({ reason: 'A removal was interrupted' }).expect(200);
+    expect(JSON.stringify(repaired.body.data)).toContain(carol.id);
+    const refused = await send(carol);
+    expect(refused.status).toBe(404);
+    expect(refused.body.error.code).toBe('NOT_FOUND');
+    expect((await send(alice)).status).toBe(201);
   });
 });

@@ -5,6 +5,7 @@ import { createLocks, type Locks } from '../../platform/locks';
 import { getChatModels, type ChatModels, type ConversationDoc, type MemberDoc, type MessageDoc } from './chat.model';
 import { messagePageKeys } from './message-pages';
 import { viewsPublishers, type ViewsInvalidation } from './views-channel';
+import { membershipInvalidators } from './membership-channel';
 
 /** The lock every writer of a message document takes (edits, deletes, reactions, this backfill). */
 export const messageLockKey = (messageId: string | Types.ObjectId) => `chat:message:${String(messageId)}`;
@@ -46,6 +47,8 @@ export function createChatMaintenance(deps: {
   marker: Collection<MaintenanceDoc>;
   /** The views channel's publish: a repair that fixed anything drops the lists showing the conversation on every process. */
   publishViews?: (invalidation: ViewsInvalidation) => Promise<void>;
+  /** The membership cache's invalidation: a repair that pulls a participant ends their access on every process at once. */
+  invalidateMembership?: (conversationIds: string[]) => Promise<void>;
 }) {
   const { models, locks, marker } = deps;
   const { Conversation, Member, Message } = models;
@@ -137,6 +140,8 @@ export function createChatMaintenance(deps: {
       await locks.withLock(conversationLockKey(id), async () => {
         for (const userId of noRow) await Conversation.updateOne({ _id: id }, { $pull: { participantIds: new Types.ObjectId(userId) } });
       });
+      // Access is the participant list, cached per process: dropped everywhere before going on.
+      await deps.invalidateMembership?.([conversationId]);
       fixed.push(`participants without an active member row removed: ${noRow.join(', ')}`);
     }
     for (const row of notListed) {
@@ -196,6 +201,7 @@ export function startChatMaintenance(ctx: AppContext): ChatMaintenance {
     marker,
     // Looked up when a repair runs: the chat module (built on this context) sets it.
     publishViews: (invalidation) => viewsPublishers.get(ctx)?.(invalidation) ?? Promise.resolve(),
+    invalidateMembership: (conversationIds) => membershipInvalidators.get(ctx)?.(conversationIds) ?? Promise.resolve(),
   });
   ctx.jobs.schedule('chat-page-keys-backfill', { everyMs: PAGE_KEYS_BACKFILL_EVERY_MS }, async () => {
     const result = await maintenance.backfillPageKeys();

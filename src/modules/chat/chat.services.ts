@@ -15,7 +15,7 @@ import { createSyncService } from './sync.service';
 import { createSendRateLimit } from './send-rate-limit';
 import { createPresence } from './presence';
 import { createTyping } from './typing';
-import { createLocalMembershipChannel, createRedisMembershipChannel, membershipChannelName } from './membership-channel';
+import { createLocalMembershipChannel, createRedisMembershipChannel, membershipChannelName, membershipInvalidators } from './membership-channel';
 import { createMembershipCache } from './membership-cache';
 import { createLocalViewsChannel, createRedisViewsChannel, viewsChannelName, viewsPublishers } from './views-channel';
 import { createPageCache } from './page-cache';
@@ -56,6 +56,7 @@ export function createChatServices({ ctx, config, io, users, attachments }: Chat
   const lists = createListCache({ channel: viewsChannel, maxUsers: config.listCacheMaxUsers, ttlMs: config.listCacheTtlMs });
   const publishViews = viewsChannel.publish;
   viewsPublishers.set(ctx, publishViews);
+  membershipInvalidators.set(ctx, (conversationIds) => membership.invalidate(conversationIds));
   const views = { channel: viewsChannel, pages, lists, publish: publishViews, start: () => viewsChannel.start(), close: () => viewsChannel.close() };
   const store = createChatStore(models, createSequenceAllocator(ctx.mongo), createLocks(ctx.mongo, { leaseMs: config.lockLeaseMs }), membership, publishViews);
   const notifier = createNotifier(io);

@@ -56,3 +56,10 @@ export function createRedisMembershipChannel(deps: RedisMembershipChannelDeps): 
     },
   });
 }
+
+/**
+ * Per app context, what drops a conversation's cached participant lists on every process: the
+ * chat module registers its membership cache's `invalidate` here, and chat's maintenance (started
+ * apart from the module, on the same context) calls it when a repair pulls a participant.
+ */
+export const membershipInvalidators = new WeakMap<object, (conversationIds: string[]) => Promise<void>>();
