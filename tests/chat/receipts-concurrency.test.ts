@@ -83,4 +83,22 @@ describe('one member\'s read position and unread count under 50 concurrent recei
     await app.api.post(`/api/chat/conversations/${conversationId}/read`).set('Authorization', bearer(stranger)).send({ seq: 5 }).expect(404);
     await app.api.post(`/api/chat/conversations/${conversationId}/read`).set('Authorization', bearer(bob)).send({ seq: 'x' }).expect(400);
   }, 120_000);
+
+  it('a mute and a role change racing 30 receipts on the same member row lose neither the setting nor a position', async () => {
+    const created = await app.api.post('/api/chat/conversations').set('Authorization', bearer(alice)).send({ type: 'group', title: 'Settings race', participantIds: [bob.id, carol.id] }).expect(201);
+    const conversationId = created.body.data.id as string;
+    for (let i = 0; i < 30; i += 1) {
+      await app.api.post(`/api/chat/conversations/${conversationId}/messages`).set('Authorization', bearer(alice)).send({ clientMessageId: clientId(), text: `s${i}` }).expect(201);
+    }
+    const reads = Array.from({ length: 30 }, (_, i) => ((i * 13) % 29) + 1);
+    await Promise.all([
+      ...reads.map((seq) => emit(socket, 'chat:read', { conversationId, seq }).then((ack: { ok: boolean }) => expect(ack.ok).toBe(true))),
+      app.api.patch(`/api/chat/conversations/${conversationId}/settings`).set('Authorization', bearer(bob)).send({ muted: true }).expect(200),
+      app.api.patch(`/api/chat/conversations/${conversationId}/members/${bob.id}`).set('Authorization', bearer(alice)).send({ role: 'admin' }).expect(200),
+    ]);
+    const view = await app.api.get(`/api/chat/conversations/${conversationId}`).set('Authorization', bearer(bob)).expect(200);
+    expect(view.body.data.muted).toBe(true);
+    const self = (view.body.data.participants as { userId: string; role: string; lastReadSeq: number }[]).find((p) => p.userId === bob.id);
+    expect(self).toMatchObject({ role: 'admin', lastReadSeq: Math.max(...reads) });
+  }, 120_000);
 });

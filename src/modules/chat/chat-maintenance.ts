@@ -2,15 +2,12 @@ import type { Collection } from 'mongodb';
 import { Types } from 'mongoose';
 import type { AppContext } from '../../platform/context';
 import { createLocks, type Locks } from '../../platform/locks';
-import { getChatModels, type ChatModels, type ConversationDoc, type MemberDoc, type MessageDoc } from './chat.model';
+import { conversationLockKey, getChatModels, memberLockKey, messageLockKey, type ChatModels, type ConversationDoc, type MemberDoc, type MessageDoc } from './chat.model';
 import { messagePageKeys } from './message-pages';
 import { viewsPublishers, type ViewsInvalidation } from './views-channel';
 import { membershipInvalidators } from './membership-channel';
 
 /** The lock every writer of a message document takes (edits, deletes, reactions, this backfill). */
-export const messageLockKey = (messageId: string | Types.ObjectId) => `chat:message:${String(messageId)}`;
-const conversationLockKey = (conversationId: string | Types.ObjectId) => `chat:conversation:${String(conversationId)}`;
-const memberLockKey = (memberId: string) => `chat:member:${memberId}`;
 
 const MARKER_ID = 'page-keys-backfill';
 

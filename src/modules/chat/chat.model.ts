@@ -264,3 +264,11 @@ export function messageIdFor(senderId: string | Types.ObjectId, clientMessageId:
 
 export const toObjectId = (id: string) => new Types.ObjectId(id);
 export const memberKey = (conversationId: string | Types.ObjectId, userId: string | Types.ObjectId) => `${String(conversationId)}:${String(userId)}`;
+
+/**
+ * The lock keys of chat's documents (src/platform/locks.ts): every writer of a document takes its
+ * key, because FerretDB 1.24 rewrites the whole document on each update.
+ */
+export const conversationLockKey = (conversationId: string | Types.ObjectId) => `chat:conversation:${String(conversationId)}`;
+export const memberLockKey = (memberId: string) => `chat:member:${memberId}`;
+export const messageLockKey = (messageId: string | Types.ObjectId) => `chat:message:${String(messageId)}`;

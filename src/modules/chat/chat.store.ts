@@ -3,7 +3,7 @@ import type { Server as IoServer } from 'socket.io';
 import { userRoom } from '../../platform/auth-context';
 import type { SequenceAllocator } from '../../platform/sequences';
 import type { Locks } from '../../platform/locks';
-import { memberKey, type ChatModels, type ConversationDoc, type MemberDoc } from './chat.model';
+import { conversationLockKey, memberKey, memberLockKey, type ChatModels, type ConversationDoc, type MemberDoc } from './chat.model';
 import { chatErrors } from './chat.errors';
 import type { ConversationMembership, MembershipCache } from './membership-cache';
 import type { ViewsInvalidation } from './views-channel';
@@ -58,7 +58,7 @@ export function createChatStore(
     seq: number,
     fields: Pick<ConversationDoc, 'lastMessage' | 'lastActivityAt'>,
   ): Promise<ConversationDoc> {
-    return locks.withLock(`chat:conversation:${conversationId}`, async () => {
+    return locks.withLock(conversationLockKey(conversationId), async () => {
       const current = await Conversation.findById(conversationId).lean<ConversationDoc>();
       if (!current) throw chatErrors.conversationNotFound();
       if (current.lastSeq >= seq) return current;
@@ -79,7 +79,7 @@ export function createChatStore(
     change: { changeSeq: number; at: Date } | null,
     field?: 'lastReadSeq' | 'lastDeliveredSeq',
   ): Promise<{ changed: boolean; doc: MemberDoc }> {
-    return locks.withLock(`chat:member:${memberId}`, async () => {
+    return locks.withLock(memberLockKey(memberId), async () => {
       const current = await Member.findById(memberId).lean<MemberDoc>();
       if (!current) throw chatErrors.conversationNotFound();
       if (field && current[field] >= (raise[field] ?? 0)) return { changed: false, doc: current };

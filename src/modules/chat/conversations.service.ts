@@ -3,7 +3,7 @@ import type { UserDirectory } from '../users';
 import type { ChatConfig } from './chat.config';
 import { conversationRoom, userRoom } from '../../platform/auth-context';
 import { errors } from '../../platform/errors';
-import { memberKey, type ChatModels, type ConversationDoc, type MemberDoc, type MemberRole } from './chat.model';
+import { conversationLockKey, memberKey, memberLockKey, type ChatModels, type ConversationDoc, type MemberDoc, type MemberRole } from './chat.model';
 import { chatErrors } from './chat.errors';
 import { prepareListItem, toConversationView, withProfiles, type ConversationView, type PreparedListItem } from './chat.mappers';
 import type { PresenceState } from './presence';
@@ -209,7 +209,10 @@ export function createConversationsService({ models, store, notifier, users, con
     async setMuted(userId: string, conversationId: string, muted: boolean): Promise<ConversationView> {
       const { conversation } = await store.requireMember(conversationId, userId);
       const changeSeq = await store.nextChangeSeq();
-      await Member.updateOne({ _id: memberKey(conversationId, userId), leftAt: null }, { $set: { muted, changeSeq, changedAt: clock() } });
+      // Under the member row's lock, as receipts and the send's positions write it: FerretDB
+      // rewrites the whole document, so an unserialised update could undo theirs or lose this one.
+      const key = memberKey(conversationId, userId);
+      await store.withLock(memberLockKey(key), () => Member.updateOne({ _id: key, leftAt: null }, { $set: { muted, changeSeq, changedAt: clock() } }));
       await viewsChanged({ u: [userId] });
       return view(conversation, userId);
     },
@@ -227,7 +230,7 @@ export function createConversationsService({ models, store, notifier, users, con
         // A former member comes back with fresh positions: they read from the present on.
         // Under the row's and the conversation's locks: FerretDB rewrites the whole document, so an
         // unlocked write could lose, or be lost under, a send's position or summary update.
-        await store.withLock(`chat:member:${memberKey(conversationId, userId)}`, () => Member.updateOne(
+        await store.withLock(memberLockKey(memberKey(conversationId, userId)), () => Member.updateOne(
           { _id: memberKey(conversationId, userId) },
           {
             $set: { role: 'member', joinedAt: now, leftAt: null, muted: false, changeSeq, changedAt: now,
@@ -236,7 +239,7 @@ export function createConversationsService({ models, store, notifier, users, con
           },
           { upsert: true },
         ));
-        await store.withLock(`chat:conversation:${conversationId}`, () =>
+        await store.withLock(conversationLockKey(conversationId), () =>
           Conversation.updateOne({ _id: conversationId }, { $addToSet: { participantIds: new Types.ObjectId(userId) } }));
       }
       // Cached participant lists, and the lists and pages that show the conversation or the added
@@ -257,12 +260,12 @@ export function createConversationsService({ models, store, notifier, users, con
       // Out of the participant list first: it is what reads are checked against, so a crash between
       // the two writes leaves the user unable to read (and the member row is retried), never the reverse.
       // Both under their locks (FerretDB rewrites the whole document: see addMembers).
-      await store.withLock(`chat:conversation:${conversationId}`, () =>
+      await store.withLock(conversationLockKey(conversationId), () =>
         Conversation.updateOne({ _id: conversationId }, { $pull: { participantIds: new Types.ObjectId(userId) } }));
       // Cached participant lists are dropped on every process before anything else: from here on
       // the removed user can neither send nor read anywhere.
       await store.membershipChanged(conversationId);
-      const removed = await store.withLock(`chat:member:${memberKey(conversationId, userId)}`, () => Member.findOneAndUpdate(
+      const removed = await store.withLock(memberLockKey(memberKey(conversationId, userId)), () => Member.findOneAndUpdate(
         { _id: memberKey(conversationId, userId), leftAt: null },
         { $set: { leftAt: now, changeSeq, changedAt: now } },
         { new: true },
@@ -281,7 +284,8 @@ export function createConversationsService({ models, store, notifier, users, con
       if (conversation.type !== 'group') throw chatErrors.notGroup();
       if (member.role !== 'admin') throw chatErrors.notGroupAdmin();
       const changeSeq = await store.nextChangeSeq();
-      const updated = await Member.updateOne({ _id: memberKey(conversationId, userId), leftAt: null }, { $set: { role, changeSeq, changedAt: clock() } });
+      const key = memberKey(conversationId, userId);
+      const updated = await store.withLock(memberLockKey(key), () => Member.updateOne({ _id: key, leftAt: null }, { $set: { role, changeSeq, changedAt: clock() } }));
       if (updated.matchedCount === 0) throw errors.notFound('Participant');
       await viewsChanged({ u: [userId] });
       await broadcastUpdate(conversation._id);

@@ -3,7 +3,7 @@ import type { Collection, Filter, UpdateFilter } from 'mongodb';
 import { isDuplicateKey } from '../../platform/mongo';
 import { Types, type Connection } from 'mongoose';
 import type { Locks } from '../../platform/locks';
-import type { ChatModels, ConversationDoc, MemberDoc } from './chat.model';
+import { conversationLockKey, memberLockKey, type ChatModels, type ConversationDoc, type MemberDoc } from './chat.model';
 import type { ViewsInvalidation } from './views-channel';
 
 type SummaryFields = Pick<ConversationDoc, 'lastMessage' | 'lastActivityAt'>;
@@ -22,8 +22,6 @@ interface PendingPosition {
   waiters: Waiter[];
 }
 
-export const conversationLockKey = (conversationId: string) => `chat:conversation:${conversationId}`;
-export const memberLockKey = (memberId: string) => `chat:member:${memberId}`;
 
 export interface DerivedStateDeps {
   models: ChatModels;

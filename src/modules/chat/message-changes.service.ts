@@ -1,12 +1,11 @@
 import { Types } from 'mongoose';
 import type { ChatConfig } from './chat.config';
 import { errors } from '../../platform/errors';
-import { reactionKey, type ChatModels, type MessageDoc, type Reaction } from './chat.model';
+import { messageLockKey, reactionKey, type ChatModels, type MessageDoc, type Reaction } from './chat.model';
 import { chatErrors } from './chat.errors';
 import { toMessageView, type MessageView } from './chat.mappers';
 import { isDuplicateKey } from '../../platform/mongo';
 import type { ChatStore, Notifier } from './chat.store';
-import { messageLockKey } from './chat-maintenance';
 import type { ViewsInvalidation } from './views-channel';
 
 export interface MessageChangesDeps {
