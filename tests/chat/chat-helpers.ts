@@ -1,4 +1,5 @@
 import { io as connect, type Socket } from 'socket.io-client';
+import { chatServicesOf, type ChatServices } from '../../src/modules/chat/chat.services';
 import type { TestServer } from '../helpers/server';
 import { bearer, createUser, type TestUser } from '../helpers/users';
 
@@ -63,3 +64,10 @@ export async function users(app: TestServer, count: number): Promise<TestUser[]>
 
 let counter = 0;
 export const clientId = (prefix = 'm') => `${prefix}-${process.pid}-${Date.now()}-${(counter += 1)}`;
+
+/** The chat services a test server wired (its caches and channels), for tests that look inside. */
+export function servicesOf(app: TestServer): ChatServices {
+  const services = chatServicesOf.get(app.ctx);
+  if (!services) throw new Error('chat is not wired on this instance');
+  return services;
+}

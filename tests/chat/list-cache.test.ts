@@ -4,24 +4,18 @@ import type { CommandStartedEvent } from 'mongodb';
 import { currentRequestId } from '../../src/platform/request-context';
 import type { Socket } from 'socket.io-client';
 import { createLocks } from '../../src/platform/locks';
-import { chatServicesOf, type ChatServices } from '../../src/modules/chat/chat.services';
 import { createDerivedState } from '../../src/modules/chat/derived-state';
 import { getChatModels, memberKey } from '../../src/modules/chat/chat.model';
 import type { ViewsInvalidation } from '../../src/modules/chat/views-channel';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { until } from '../helpers/until';
 import { bearer, createUser, type TestUser } from '../helpers/users';
-import { CHAT_TEST_ENV, clientId, directConversation, nextEvent, openSocket, users } from './chat-helpers';
+import { CHAT_TEST_ENV, clientId, directConversation, nextEvent, openSocket, servicesOf, users } from './chat-helpers';
 
 type Row = { id: string; unreadCount: number; muted: boolean; lastSeq: number; lastMessage: { preview: string } | null; participants: { userId: string }[] };
 type List = { data: Row[]; page: { nextCursor: string | null; limit: number } };
 
 
-const servicesOf = (app: TestServer): ChatServices => {
-  const services = chatServicesOf.get(app.ctx);
-  if (!services) throw new Error('chat is not wired on this instance');
-  return services;
-};
 
 /**
  * The conversation list from the in-process list cache (issue 18): zero store round trips for a

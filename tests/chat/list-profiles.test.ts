@@ -2,19 +2,17 @@ import { randomUUID } from 'node:crypto';
 import type { CommandStartedEvent } from 'mongodb';
 import { currentRequestId } from '../../src/platform/request-context';
 import { chatServicesOf } from '../../src/modules/chat/chat.services';
-import type { UsersModule } from '../../src/modules/users';
 import { createRedisProfileChannel, profileChannelName } from '../../src/modules/users/profile-channel';
 import { createProfileSummaryCache, profileChanges } from '../../src/modules/users/profile-summaries';
 import { getUserModel } from '../../src/modules/users/user.model';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { until } from '../helpers/until';
-import { bearer, type TestUser } from '../helpers/users';
+import { bearer, type TestUser, usersModuleOf } from '../helpers/users';
 import { CHAT_TEST_ENV, directConversation, users } from './chat-helpers';
 
 type Participant = { userId: string; lastReadSeq?: number; profile?: { name: string; role: string; companyName: string | null; avatarUploadId: string | null } | null };
 type Row = { id: string; participants: Participant[] };
 
-const usersModuleOf = (app: TestServer) => app.server.modules.find((m) => m.name === 'users') as UsersModule;
 
 
 /**

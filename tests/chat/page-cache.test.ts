@@ -3,23 +3,17 @@ import type { CommandStartedEvent } from 'mongodb';
 import type { Socket } from 'socket.io-client';
 import { currentRequestId } from '../../src/platform/request-context';
 import { encodeCursor } from '../../src/platform/pagination';
-import { chatServicesOf, type ChatServices } from '../../src/modules/chat/chat.services';
 import { parseViewsInvalidation, viewsChannelName } from '../../src/modules/chat/views-channel';
 import type { ChatModule } from '../../src/modules/chat';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { until } from '../helpers/until';
 import { bearer, type TestUser } from '../helpers/users';
-import { CHAT_TEST_ENV, clientId, directConversation, nextEvent, openSocket, users } from './chat-helpers';
+import { CHAT_TEST_ENV, clientId, directConversation, nextEvent, openSocket, servicesOf, users } from './chat-helpers';
 
 type Message = { id: string; seq: number; text: string | null; edited: boolean; deletedAt: string | null; reactions: { userId: string; emoji: string }[]; type: string };
 type Page = { data: Message[]; page: { nextCursor: string | null; limit: number } };
 
 
-const servicesOf = (app: TestServer): ChatServices => {
-  const services = chatServicesOf.get(app.ctx);
-  if (!services) throw new Error('chat is not wired on this instance');
-  return services;
-};
 
 /**
  * Message pages from the in-process page cache (issue 18): zero store round trips for a page read

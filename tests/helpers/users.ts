@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Types } from 'mongoose';
 import type { Role } from '../../src/platform/auth-context';
+import type { UsersModule } from '../../src/modules/users';
 import type { TestServer } from './server';
 import { profileChanges } from '../../src/modules/users/profile-summaries';
 
@@ -40,3 +41,6 @@ export async function createUser(
 
 /** `Authorization` header value for supertest's `.set()`. */
 export const bearer = (user: { accessToken: string }) => `Bearer ${user.accessToken}`;
+
+/** The running users module of a test server (its profile cache, repairs). */
+export const usersModuleOf = (app: TestServer) => app.server.modules.find((m) => m.name === 'users') as UsersModule;

@@ -1,4 +1,3 @@
-import type { UsersModule } from '../../src/modules/users';
 import { createLocalProfileChannel } from '../../src/modules/users/profile-channel';
 import { createProfileSummaryCache, profileChanges } from '../../src/modules/users/profile-summaries';
 import { getUserModel } from '../../src/modules/users/user.model';
@@ -6,9 +5,8 @@ import { authModuleOf } from '../auth/auth-helpers';
 import { trackRequestCommands } from '../helpers/request-commands';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { until } from '../helpers/until';
-import { bearer, createUser, type TestUser } from '../helpers/users';
+import { bearer, createUser, type TestUser, usersModuleOf } from '../helpers/users';
 
-const usersModuleOf = (app: TestServer) => app.server.modules.find((m) => m.name === 'users') as UsersModule;
 
 /**
  * /api/auth/me, /api/users/:id and the follower pages read user documents from users' in-process
