@@ -113,13 +113,11 @@ describe('chat when an instance dies or retries pile up', () => {
 
   it("lets the next send through once the lease of locks left by a dead instance lapses, and keeps the sequence dense", async () => {
     const locks = survivor.ctx.mongo.collection<{ _id: string; owner: string; expiresAt: Date }>('locks');
-    // What a process that died in the middle of a send leaves behind: the conversation's and the
-    // sender's locks, renewed for the last time just now.
+    // What a process that died in the middle of a send leaves behind: the conversation's lock (the
+    // only one a send takes: the sender's positions are written with the summary), renewed for the
+    // last time just now.
     const expiresAt = new Date(Date.now() + LEASE_MS);
-    await locks.insertMany([
-      { _id: `chat:conversation:${conversationId}`, owner: 'dead-instance', expiresAt },
-      { _id: `chat:member:${conversationId}:${alice.id}`, owner: 'dead-instance', expiresAt },
-    ]);
+    await locks.insertOne({ _id: `chat:conversation:${conversationId}`, owner: 'dead-instance', expiresAt });
     const before = await seqsOf();
     const res = await survivor.api
       .post(`/api/chat/conversations/${conversationId}/messages`)

@@ -5,7 +5,7 @@ import { currentRequestId } from '../../src/platform/request-context';
 import type { Socket } from 'socket.io-client';
 import { createLocks } from '../../src/platform/locks';
 import { createDerivedState } from '../../src/modules/chat/derived-state';
-import { getChatModels, memberKey } from '../../src/modules/chat/chat.model';
+import { getChatModels } from '../../src/modules/chat/chat.model';
 import type { ViewsInvalidation } from '../../src/modules/chat/views-channel';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { until } from '../helpers/until';
@@ -137,7 +137,7 @@ describe('the conversation list cache across two processes sharing Redis', () =>
     expect(row((await list(b, alice)).body, withBob)).toMatchObject({ lastSeq: message.seq, lastMessage: { preview: 'held summary' } });
   });
 
-  it('one derived-state write publishes its conversations and members once, before the senders are answered', async () => {
+  it('one derived-state write publishes its conversations once, before the senders are answered, and carries each sender\'s number', async () => {
     const [x, y, z] = (await users(a, 3)) as [TestUser, TestUser, TestUser];
     const first = await directConversation(a, x, y);
     const second = await directConversation(a, x, z);
@@ -147,13 +147,32 @@ describe('the conversation list cache across two processes sharing Redis', () =>
       publishViews: async (invalidation) => void published.push(invalidation),
     });
     const answered: number[] = [];
+    const summary = { lastMessage: null, lastActivityAt: new Date() };
     await Promise.all([
-      derived.advanceSummary(first, 1, { lastMessage: null, lastActivityAt: new Date() }).then(() => answered.push(published.length)),
-      derived.raisePositions(memberKey(first, y.id), 1).then(() => answered.push(published.length)),
-      derived.raisePositions(memberKey(second, z.id), 1).then(() => answered.push(published.length)),
+      derived.advanceSummary(first, 1, summary, x.id).then(() => answered.push(published.length)),
+      derived.advanceSummary(first, 2, summary, y.id).then(() => answered.push(published.length)),
+      derived.advanceSummary(second, 1, summary, z.id).then(() => answered.push(published.length)),
     ]);
-    expect(published).toEqual([{ c: [first], u: [y.id, z.id] }]);
+    expect(published).toEqual([{ c: [first, second], u: [] }]);
     expect(answered).toEqual([1, 1, 1]);
+    const { Conversation } = getChatModels(a.ctx.mongo);
+    expect(await Conversation.findById(first).lean()).toMatchObject({ lastSeq: 2, sentSeq: { [x.id]: 1, [y.id]: 2 } });
+    expect(await Conversation.findById(second).lean()).toMatchObject({ lastSeq: 1, sentSeq: { [z.id]: 1 } });
+  });
+
+  it('a sender\'s number is raised even when the summary is already past it (a later message written by another process)', async () => {
+    const [x, y] = (await users(a, 2)) as [TestUser, TestUser];
+    const conversationId = await directConversation(a, x, y);
+    const derived = createDerivedState({ models: getChatModels(a.ctx.mongo), mongo: a.ctx.mongo, locks: createLocks(a.ctx.mongo), leaseMs: 3_000 });
+    const { Conversation } = getChatModels(a.ctx.mongo);
+    await derived.advanceSummary(conversationId, 7, { lastMessage: null, lastActivityAt: new Date('2026-01-02T00:00:00Z') }, y.id);
+    await derived.advanceSummary(conversationId, 5, { lastMessage: null, lastActivityAt: new Date('2026-01-01T00:00:00Z') }, x.id);
+    expect(await Conversation.findById(conversationId).lean()).toMatchObject({
+      lastSeq: 7, lastActivityAt: new Date('2026-01-02T00:00:00Z'), sentSeq: { [x.id]: 5, [y.id]: 7 },
+    });
+    // Never lowered: an older number of the same sender changes nothing.
+    await derived.advanceSummary(conversationId, 3, { lastMessage: null, lastActivityAt: new Date() }, x.id);
+    expect((await Conversation.findById(conversationId).lean())?.sentSeq).toEqual({ [x.id]: 5, [y.id]: 7 });
   });
 
   it('a read receipt through A changes the unread count on B', async () => {

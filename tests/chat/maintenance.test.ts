@@ -135,11 +135,13 @@ describe('chat maintenance: the page-key backfill and the repair of derived stat
     expect(healthy.alice).toMatchObject({ lastSeq: 5, unreadCount: 0 });
     expect(healthy.bob).toMatchObject({ lastSeq: 5, unreadCount: 2 });
 
-    // Corrupt: the summary lags (a crash before it moved), alice's own messages count as unread
-    // (a crash before her positions moved), bob's delivered position is behind his read one, and
-    // a stranger id sits in the participant list with no member row.
+    // Corrupt: the summary lags and with it the senders' numbers written by the same update (a
+    // crash before it moved), so alice's own messages count as unread; bob's delivered position is
+    // behind his read one, and a stranger id sits in the participant list with no member row.
     const oid = new Types.ObjectId(conversationId);
-    await app.ctx.mongo.collection('chat_conversations').updateOne({ _id: oid }, { $set: { lastSeq: 2 }, $push: { participantIds: new Types.ObjectId(carol.id) } } as never);
+    await app.ctx.mongo
+      .collection('chat_conversations')
+      .updateOne({ _id: oid }, { $set: { lastSeq: 2 }, $unset: { sentSeq: '' }, $push: { participantIds: new Types.ObjectId(carol.id) } } as never);
     await app.ctx.mongo.collection('chat_members').updateOne({ _id: `${conversationId}:${alice.id}` } as never, { $set: { lastReadSeq: 0, lastDeliveredSeq: 0 } });
     await app.ctx.mongo.collection('chat_members').updateOne({ _id: `${conversationId}:${bob.id}` } as never, { $set: { lastDeliveredSeq: 1 } });
     expect(await listOf(alice)).toMatchObject({ lastSeq: 2, unreadCount: 2 });

@@ -67,14 +67,11 @@ describe('chat send: store commands in the steady state', () => {
       const issued = (commands.get(requestId) ?? []).filter((c) => c !== 'update sequence_hints').sort();
       expect(issued).toEqual([
         'delete locks',
-        'delete locks',
         'insert chat_message_emits',
         'insert chat_messages',
         'insert locks',
-        'insert locks',
         'insert sequence_claims',
         'update chat_conversations',
-        'update chat_members',
       ]);
     }
     // What the batched write left: the summary at the newest message, the sender with nothing unread, no lock behind.
@@ -84,15 +81,23 @@ describe('chat send: store commands in the steady state', () => {
     expect(mine).toMatchObject({ lastReadSeq: 4, lastDeliveredSeq: 4 });
     const other = await app.api.get(`/api/chat/conversations/${conversationId}`).set('Authorization', bearer(bob)).expect(200);
     expect(other.body.data.unreadCount).toBe(4);
+    // The sender's positions come from the conversation's sentSeq; their member row was not written.
+    expect(await app.ctx.mongo.collection('chat_members').findOne({ _id: `${conversationId}:${alice.id}` } as never)).toMatchObject({ lastReadSeq: 0, lastDeliveredSeq: 0 });
+    // A reply from bob is one unread for alice: her own four count as read.
+    await send(app, bob, conversationId, 'reply').expect(201);
+    const after = await app.api.get(`/api/chat/conversations/${conversationId}`).set('Authorization', bearer(alice)).expect(200);
+    expect(after.body.data).toMatchObject({ lastSeq: 5, unreadCount: 1 });
+    expect(after.body.data.participants.find((p: { userId: string }) => p.userId === alice.id)).toMatchObject({ lastReadSeq: 4, lastDeliveredSeq: 4 });
+    expect(after.body.data.participants.find((p: { userId: string }) => p.userId === bob.id)).toMatchObject({ lastReadSeq: 5, lastDeliveredSeq: 5 });
     expect(await app.ctx.mongo.collection('locks').countDocuments({ _id: { $regex: `^chat:.*${conversationId}` } } as never)).toBe(0);
   });
 
   it('folds concurrent sends into one summary write: 12 at once leave the summary and the positions at the highest number', async () => {
     const sent = await Promise.all(Array.from({ length: 12 }, (_, i) => send(app, i % 2 ? alice : bob, conversationId, `burst ${i}`).expect(201)));
     const seqs = sent.map((res) => res.body.data.seq as number).sort((a, b) => a - b);
-    expect(seqs).toEqual(Array.from({ length: 12 }, (_, i) => i + 5));
+    expect(seqs).toEqual(Array.from({ length: 12 }, (_, i) => i + 6));
     const view = await app.api.get(`/api/chat/conversations/${conversationId}`).set('Authorization', bearer(alice)).expect(200);
-    expect(view.body.data).toMatchObject({ lastSeq: 16, lastMessage: { seq: 16 } });
+    expect(view.body.data).toMatchObject({ lastSeq: 17, lastMessage: { seq: 17 } });
     const lastOf = (user: TestUser) => Math.max(...sent.filter((_, i) => (i % 2 ? alice : bob) === user).map((res) => res.body.data.seq as number));
     for (const user of [alice, bob]) {
       const participant = view.body.data.participants.find((p: { userId: string }) => p.userId === user.id);

@@ -68,14 +68,26 @@ export interface ParticipantView {
   lastDeliveredSeq: number;
 }
 
-export function toParticipantView(member: MemberDoc): ParticipantView {
+/**
+ * A member's read and delivered positions as every view shows them: their member row's, raised to
+ * the last message they sent here (the conversation's `sentSeq`, written with its summary), since
+ * a sender has read and holds everything up to their own message. A send writes no member row.
+ */
+export function effectivePositions(
+  member: Pick<MemberDoc, 'userId' | 'lastReadSeq' | 'lastDeliveredSeq'>,
+  conversation: Pick<ConversationDoc, 'sentSeq'> | null | undefined,
+): { lastReadSeq: number; lastDeliveredSeq: number } {
+  const sent = conversation?.sentSeq?.[String(member.userId)] ?? 0;
+  return { lastReadSeq: Math.max(member.lastReadSeq, sent), lastDeliveredSeq: Math.max(member.lastDeliveredSeq, sent) };
+}
+
+export function toParticipantView(member: MemberDoc, conversation: Pick<ConversationDoc, 'sentSeq'> | null | undefined): ParticipantView {
   return {
     userId: String(member.userId),
     role: member.role,
     joinedAt: iso(member.joinedAt) as string,
     leftAt: iso(member.leftAt),
-    lastReadSeq: member.lastReadSeq,
-    lastDeliveredSeq: member.lastDeliveredSeq,
+    ...effectivePositions(member, conversation),
   };
 }
 
@@ -86,7 +98,7 @@ export function toConversationView(conversation: ConversationDoc, members: Membe
     id: String(conversation._id),
     type: conversation.type,
     title: conversation.title,
-    participants: members.filter((m) => !m.leftAt).map(toParticipantView),
+    participants: members.filter((m) => !m.leftAt).map((m) => toParticipantView(m, conversation)),
     lastSeq: conversation.lastSeq,
     lastMessage: last?.messageId
       ? {
@@ -98,7 +110,7 @@ export function toConversationView(conversation: ConversationDoc, members: Membe
           createdAt: iso(last.createdAt),
         }
       : null,
-    unreadCount: mine && !mine.leftAt ? Math.max(0, conversation.lastSeq - mine.lastReadSeq) : 0,
+    unreadCount: mine && !mine.leftAt ? Math.max(0, conversation.lastSeq - effectivePositions(mine, conversation).lastReadSeq) : 0,
     muted: mine?.muted ?? false,
     lastActivityAt: iso(conversation.lastActivityAt),
     createdAt: iso(conversation.createdAt),
@@ -125,7 +137,7 @@ export type ListParticipant = ParticipantView | { userId: string; profile?: Omit
  * A conversation in the caller's list, from the conversation, the caller's own member row and the
  * profile summaries (served from users' cache): the caller appears with their positions, the
  * others by id, the first LIST_PROFILES_PER_CONVERSATION of them with `profile` (null when the
- * account is gone). The unread count is the same as the full view's: lastSeq − the caller's lastReadSeq.
+ * account is gone). The unread count is the same as the full view's: lastSeq − the caller's lastReadSeq (effectivePositions).
  */
 export function toConversationListItem(
   conversation: ConversationDoc,

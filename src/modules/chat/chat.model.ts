@@ -29,6 +29,13 @@ export interface ConversationDoc {
   createdBy: Types.ObjectId;
   lastSeq: number;
   lastMessage: LastMessageSummary | null;
+  /**
+   * The highest seq each participant has sent here, by user id, written by the same update as the
+   * summary (derived-state.ts). A sender has read and holds everything up to their own message, so
+   * their positions are the higher of this and their member row's (effectivePositions in
+   * chat.mappers.ts): a send writes no member row. Absent on conversations nobody sent to since.
+   */
+  sentSeq?: Record<string, number>;
   lastActivityAt: Date;
   createdAt: Date;
   updatedAt: Date;
@@ -175,6 +182,8 @@ const conversationSchema = new Schema<ConversationDoc>(
       ),
       default: null,
     },
+    // Only ever written by `$max` on `sentSeq.<userId>` (derived-state.ts); never through a Mongoose document.
+    sentSeq: { type: Schema.Types.Mixed, default: undefined },
     lastActivityAt: { type: Date, required: true },
   },
   { collection: 'chat_conversations', timestamps: true, versionKey: false },

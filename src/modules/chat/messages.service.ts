@@ -2,7 +2,7 @@ import { Types } from 'mongoose';
 import { AppError, errors, isDatabaseOutage, toAppError } from '../../platform/errors';
 import type { Logger } from '../../platform/logger';
 import type { AttachmentsService } from '../uploads';
-import { memberKey, messageIdFor, type ChatModels, type ConversationDoc, type EmitDoc, type MessageDoc, type MessageType } from './chat.model';
+import { messageIdFor, type ChatModels, type ConversationDoc, type EmitDoc, type MessageDoc, type MessageType } from './chat.model';
 import { createMessageNumbers } from './message-numbers';
 import { createDerivedState } from './derived-state';
 import { emitDay } from './emits-sweep';
@@ -114,7 +114,7 @@ export function createMessagesService({
   /**
    * Makes sure a stored message was emitted once, and answers it. Whoever inserts its emit claim
    * (the sender's process right after storing, or a retry that finds it stored) emits it and moves
-   * the derived state forward (the summary and the sender's positions, which only move forward, so
+   * the derived state forward (the summary and the sender's number, which only move forward, so
    * repeating them changes nothing); everyone else just answers the stored message.
    */
   async function complete(message: MessageDoc, conversation: { participantIds: string[] }, conversationId: string): Promise<MessageView> {
@@ -136,14 +136,10 @@ export function createMessagesService({
     const summary = { messageId: message._id, senderId: message.senderId, type: message.type, preview: preview(message), createdAt: message.createdAt };
     // The message is stored and emitted: a summary or position that cannot move now (a lock held
     // too long) does not fail the send; the next message or receipt moves it past this one.
-    const derived = await Promise.allSettled([
-      derivedState.advanceSummary(conversationId, message.seq, { lastMessage: summary, lastActivityAt: message.createdAt }),
-      // The sender has read and holds everything up to their own message.
-      derivedState.raisePositions(memberKey(conversationId, message.senderId), message.seq),
-    ]);
-    for (const outcome of derived) {
-      if (outcome.status === 'rejected') logger?.warn('A sent message left derived chat state behind', { messageId: view.id, error: String(outcome.reason) });
-    }
+    // The summary carries the sender's number too: they have read and hold everything up to their own message.
+    await derivedState
+      .advanceSummary(conversationId, message.seq, { lastMessage: summary, lastActivityAt: message.createdAt }, String(message.senderId))
+      .catch((err: unknown) => logger?.warn('A sent message left derived chat state behind', { messageId: view.id, error: String(err) }));
     return view;
   }
 

@@ -1,6 +1,7 @@
 import { Types } from 'mongoose';
 import { errors } from '../../platform/errors';
-import type { ChatModels, MemberDoc, MessageDoc } from './chat.model';
+import type { ChatModels, ConversationDoc, MemberDoc, MessageDoc } from './chat.model';
+import { effectivePositions } from './chat.mappers';
 import type { ChatStore, Notifier } from './chat.store';
 
 export type ReceiptKind = 'delivered' | 'read';
@@ -19,16 +20,17 @@ export interface ReceiptsDeps {
   clock: () => Date;
 }
 
-const state = (member: MemberDoc): ReceiptState => ({
+/** A member's positions as views show them: their own messages count as read (effectivePositions). */
+const state = (member: MemberDoc, conversation: Pick<ConversationDoc, 'sentSeq'>): ReceiptState => ({
   conversationId: String(member.conversationId),
   userId: String(member.userId),
-  lastReadSeq: member.lastReadSeq,
-  lastDeliveredSeq: member.lastDeliveredSeq,
+  ...effectivePositions(member, conversation),
 });
 
 /**
  * Read and delivery positions only move forward (store.raiseMember), so late or repeated receipts
- * change nothing and emit nothing.
+ * change nothing and emit nothing; nor does a receipt for a position the member's own last message
+ * already covers.
  */
 export function createReceiptsService({ models, store, notifier, clock }: ReceiptsDeps) {
   const { Message } = models;
@@ -46,20 +48,20 @@ export function createReceiptsService({ models, store, notifier, clock }: Receip
     if (seq === undefined) throw errors.validation([{ field: 'seq', message: 'Give seq or messageId' }]);
     const target = Math.min(seq, conversation.lastSeq);
     const field = kind === 'read' ? 'lastReadSeq' : 'lastDeliveredSeq';
-    if (member[field] >= target) return state(member);
+    if (effectivePositions(member, conversation)[field] >= target) return state(member, conversation);
     const now = clock();
     const changeSeq = await store.nextChangeSeq();
     const raise = kind === 'read' ? { lastReadSeq: target, lastDeliveredSeq: target } : { lastDeliveredSeq: target };
     const moved = await store.raiseMember(String(member._id), raise, { changeSeq, at: now }, field);
     const updated = moved.doc;
-    if (!moved.changed) return state(updated);
+    if (!moved.changed) return state(updated, conversation);
     notifier.toUsers(conversation.participantIds, 'chat:receipt', {
-      ...state(updated),
+      ...state(updated, conversation),
       type: kind,
       seq: target,
       at: now.toISOString(),
     });
-    return state(updated);
+    return state(updated, conversation);
   }
 
   return {

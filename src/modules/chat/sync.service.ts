@@ -88,7 +88,11 @@ export function createSyncService({ models, receipts, config, clock }: SyncDeps)
 
       return {
         messages: pageMessages.map(toMessageView),
-        participants: pageParticipants.map((p) => ({ conversationId: String(p.conversationId), changeSeq: p.changeSeq, ...toParticipantView(p) })),
+        participants: pageParticipants.map((p) => ({
+          conversationId: String(p.conversationId),
+          changeSeq: p.changeSeq,
+          ...toParticipantView(p, conversations.find((c) => String(c._id) === String(p.conversationId))),
+        })),
         conversations: conversations.map((c) =>
           toConversationView(c, members.filter((m) => String(m.conversationId) === String(c._id)), userId),
         ),
