@@ -8,6 +8,7 @@ import { sendHooks } from '../../src/modules/chat/chat.services';
 import { getChatModels } from '../../src/modules/chat/chat.model';
 import { createChatStore, createNotifier } from '../../src/modules/chat/chat.store';
 import { createMessagesService } from '../../src/modules/chat/messages.service';
+import { createEmitClaims } from '../../src/modules/chat/emit-claims';
 import { createSequenceAllocator } from '../../src/platform/sequences';
 import { createLocks } from '../../src/platform/locks';
 import type { AppError } from '../../src/platform/errors';
@@ -216,8 +217,8 @@ describe('chat send under overload', () => {
       models,
       store,
       notifier: createNotifier(io),
+      emitClaims: createEmitClaims({ models, redis: app.ctx.redis, keyPrefix: app.ctx.config.redis.keyPrefix, retentionMs: 60_000, clock: () => new Date() }),
       consumeSendBudget: async () => undefined,
-      clock: () => new Date(),
       maxInFlightSends: 2,
       hooks: { afterStore: () => ((held += 1), release.promise) },
     });

@@ -56,7 +56,7 @@ describe('chat send: store commands in the steady state', () => {
   });
   afterAll(() => app.close());
 
-  it('is one claim of a change number, the message, its emit claim, and the summary and the sender’s positions each under its lock with no read (9 commands)', async () => {
+  it('is one claim of a change number, the message, and the summary with the sender’s number under the conversation’s lock with no read (5 commands; the emit claim is in Redis)', async () => {
     // The first send fills the membership cache and this process's numbering; later ones read nothing.
     await send(app, alice, conversationId, 'first').expect(201);
     for (let i = 0; i < 3; i += 1) {
@@ -67,7 +67,6 @@ describe('chat send: store commands in the steady state', () => {
       const issued = (commands.get(requestId) ?? []).filter((c) => c !== 'update sequence_hints').sort();
       expect(issued).toEqual([
         'delete locks',
-        'insert chat_message_emits',
         'insert chat_messages',
         'insert locks',
         'insert sequence_claims',
@@ -202,13 +201,14 @@ describe('chat membership cache when Redis is unreachable', () => {
   });
 });
 
-describe('chat emit claims are swept on a schedule', () => {
+describe('chat emit claims are swept on a schedule (stored claims: no Redis)', () => {
   let app: TestServer;
   let clock: TestClock;
 
   beforeAll(async () => {
     clock = testClock();
-    app = await startTestServer({ env: { ...CHAT_TEST_ENV, CHAT_EMIT_SWEEP_EVERY_MS: '200', CHAT_EMIT_RETENTION_HOURS: '24' }, clock });
+    // Without Redis: that is when emit claims are stored (with Redis they are keys that expire).
+    app = await startTestServer({ env: { ...CHAT_TEST_ENV, REDIS_URL: '', CHAT_EMIT_SWEEP_EVERY_MS: '200', CHAT_EMIT_RETENTION_HOURS: '24' }, clock });
   });
   afterAll(() => app.close());
 

@@ -23,7 +23,7 @@ export interface ChatConfig {
   listCacheMaxUsers: number;
   /** A cached list page is read again after this long even if no invalidation came (a safety net). */
   listCacheTtlMs: number;
-  /** Emit claims (chat_message_emits) are kept this long, then swept. */
+  /** Emit claims (emit-claims.ts: Redis keys, or chat_message_emits without Redis) are kept this long: a retry later than this emits once more. */
   emitRetentionHours: number;
   emitSweepEveryMs: number;
 }
@@ -44,7 +44,7 @@ export function readChatConfig(read: EnvReader): ChatConfig {
     pageCacheTtlMs: read.int('CHAT_PAGE_CACHE_TTL_MS', 60_000, 0, 3_600_000),
     listCacheMaxUsers: read.int('CHAT_LIST_CACHE_MAX_USERS', 2_000, 0, 10_000_000),
     listCacheTtlMs: read.int('CHAT_LIST_CACHE_TTL_MS', 60_000, 0, 3_600_000),
-    emitRetentionHours: read.int('CHAT_EMIT_RETENTION_HOURS', 168, 1, 24 * 365),
+    emitRetentionHours: read.int('CHAT_EMIT_RETENTION_HOURS', 48, 1, 24 * 365),
     emitSweepEveryMs: read.int('CHAT_EMIT_SWEEP_EVERY_MS', 3_600_000, 100, 86_400_000),
   };
 }

@@ -21,6 +21,7 @@ import { createLocalViewsChannel, createRedisViewsChannel, viewsChannelName, vie
 import { createPageCache } from './page-cache';
 import { createListCache } from './list-cache';
 import { sweepMessageEmits } from './emits-sweep';
+import { createEmitClaims } from './emit-claims';
 
 /** Fault injection for tests, per app instance (its context): see SendHooks. */
 export const sendHooks = new WeakMap<AppContext, SendHooks>();
@@ -68,8 +69,11 @@ export function createChatServices({ ctx, config, io, users, attachments }: Chat
     windowMs: config.sendRateWindowMs,
     clock,
   });
+  const emitClaims = createEmitClaims({
+    models, redis: ctx.redis, keyPrefix: ctx.config.redis.keyPrefix, retentionMs: config.emitRetentionHours * 3_600_000, clock,
+  });
   const messages = createMessagesService({
-    models, store, notifier, consumeSendBudget, attachments, clock, events: ctx.events, logger, lockLeaseMs: config.lockLeaseMs, pages, publishViews,
+    models, store, notifier, emitClaims, consumeSendBudget, attachments, events: ctx.events, logger, lockLeaseMs: config.lockLeaseMs, pages, publishViews,
     // Looked up on every send, so a test may set them after the app started.
     hooks: { afterStore: (message) => sendHooks.get(ctx)?.afterStore?.(message) ?? Promise.resolve() },
   });
@@ -99,7 +103,8 @@ export function createChatServices({ ctx, config, io, users, attachments }: Chat
     },
   });
   const conversationDetails = createConversationDetails(conversations, presence);
-  // Emit claims older than any real retry are deleted (emits-sweep.ts); once at a time across processes with Redis.
+  // Emit claims stored while Redis was absent or down, older than any real retry, are deleted
+  // (emits-sweep.ts; Redis expires its own); once at a time across processes with Redis.
   // By the app's clock (claims are stamped with it), not the runner's.
   ctx.jobs.schedule('chat-emits-sweep', { everyMs: config.emitSweepEveryMs }, async () => {
     const { deleted } = await sweepMessageEmits(models, { now: clock(), retentionMs: config.emitRetentionHours * 3_600_000 });

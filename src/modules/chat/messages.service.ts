@@ -2,10 +2,10 @@ import { Types } from 'mongoose';
 import { AppError, errors, isDatabaseOutage, toAppError } from '../../platform/errors';
 import type { Logger } from '../../platform/logger';
 import type { AttachmentsService } from '../uploads';
-import { messageIdFor, type ChatModels, type ConversationDoc, type EmitDoc, type MessageDoc, type MessageType } from './chat.model';
+import { messageIdFor, type ChatModels, type ConversationDoc, type MessageDoc, type MessageType } from './chat.model';
 import { createMessageNumbers } from './message-numbers';
 import { createDerivedState } from './derived-state';
-import { emitDay } from './emits-sweep';
+import type { EmitClaims } from './emit-claims';
 import { chatErrors } from './chat.errors';
 import { toMessageView, type MessageView } from './chat.mappers';
 import { messagePageKeys, windowAfter, windowAtTop, windowBefore } from './message-pages';
@@ -30,10 +30,11 @@ export interface MessagesDeps {
   models: ChatModels;
   store: ChatStore;
   notifier: Notifier;
+  /** Who emits a stored message (emit-claims.ts). */
+  emitClaims: EmitClaims;
   consumeSendBudget: (userId: string) => Promise<void>;
   /** Uploads' contract; `kind` is passed as the message type, so every file must be of that kind. */
   attachments?: AttachmentsService;
-  clock: () => Date;
   events?: Pick<EventBus, 'publish'>;
   logger?: Pick<Logger, 'warn'>;
   /** Sends this process works on at once; beyond it a send is refused SERVICE_UNAVAILABLE with a retry hint. */
@@ -78,10 +79,9 @@ function withRetryHint(err: unknown): unknown {
 }
 
 export function createMessagesService({
-  models, store, notifier, consumeSendBudget, attachments, clock, events, logger, maxInFlightSends = DEFAULT_MAX_IN_FLIGHT, hooks, lockLeaseMs = 3_000, pages, publishViews,
+  models, store, notifier, emitClaims, consumeSendBudget, attachments, events, logger, maxInFlightSends = DEFAULT_MAX_IN_FLIGHT, hooks, lockLeaseMs = 3_000, pages, publishViews,
 }: MessagesDeps) {
-  const { Message, Conversation, Emit } = models;
-  const emits = Emit.collection;
+  const { Message, Conversation } = models;
   const numbers = createMessageNumbers();
   // The summary and the sender's positions: every send pending in this process in one batched, locked write (derived-state.ts).
   const derivedState = createDerivedState({ models, mongo: Conversation.db, locks: store.locks, leaseMs: lockLeaseMs, publishViews });
@@ -124,13 +124,7 @@ export function createMessagesService({
     // retry after a crash between the insert and here publishes too (a second publish is harmless).
     await publishViews?.({ c: [conversationId], u: [] });
     const view = toMessageView(message);
-    try {
-      const at = clock();
-      await emits.insertOne({ _id: message._id, at, day: emitDay(at) } satisfies EmitDoc);
-    } catch (err) {
-      if (isDuplicateKey(err)) return view;
-      throw err;
-    }
+    if (!(await emitClaims.claim(message._id))) return view;
     notifier.toUsers(conversation.participantIds, 'chat:message', view);
     events?.publish('message.sent', { messageId: view.id, conversationId: view.conversationId, senderId: view.senderId, seq: view.seq, type: view.type, at: view.createdAt });
     const summary = { messageId: message._id, senderId: message.senderId, type: message.type, preview: preview(message), createdAt: message.createdAt };
