@@ -1,4 +1,5 @@
 import { Types } from 'mongoose';
+import type { Collection } from 'mongodb';
 import { AppError, errors, isDatabaseOutage, toAppError } from '../../platform/errors';
 import type { Logger } from '../../platform/logger';
 import type { AttachmentsService } from '../uploads';
@@ -82,6 +83,7 @@ export function createMessagesService({
   models, store, notifier, emitClaims, consumeSendBudget, attachments, events, logger, maxInFlightSends = DEFAULT_MAX_IN_FLIGHT, hooks, lockLeaseMs = 3_000, pages, publishViews,
 }: MessagesDeps) {
   const { Message, Conversation } = models;
+  const messages = Message.collection as unknown as Collection<MessageDoc>;
   const numbers = createMessageNumbers();
   // The summary and the sender's positions: every send pending in this process in one batched, locked write (derived-state.ts).
   const derivedState = createDerivedState({ models, mongo: Conversation.db, locks: store.locks, leaseMs: lockLeaseMs, publishViews });
@@ -174,17 +176,22 @@ export function createMessagesService({
     const files = attachmentIds.length && attachments ? await attachments.attach(attachmentIds, senderId, conversationId, type as 'image' | 'document' | 'voice') : [];
     const changeSeq = await store.nextChangeSeq();
     const _id = messageIdFor(senderId, input.clientMessageId);
+    const conversationOid = new Types.ObjectId(conversationId);
+    const senderOid = new Types.ObjectId(senderId);
     let lastSeq = conversation.lastSeq;
     for (let attempt = 1; attempt <= MAX_NUMBER_ATTEMPTS; attempt += 1) {
       const seq = numbers.take(conversationId, lastSeq);
-      let message: MessageDoc;
+      const now = new Date();
+      // Every field the schema declares, as Mongoose would store it (its defaults and timestamps),
+      // inserted through the driver: building and saving a Mongoose document was about a tenth of
+      // the chat server's CPU per send (bench:chat profile), for a document nothing here changes.
+      const message: MessageDoc = {
+        _id, conversationId: conversationOid, seq, senderId: senderOid, clientMessageId: input.clientMessageId, type, text: input.text ?? null,
+        attachments: files, offer: input.offer ?? null, replyTo, reactions: [], editedAt: null, deletedAt: null, changeSeq,
+        pageKeys: messagePageKeys(conversationId, seq), createdAt: now, updatedAt: now,
+      };
       try {
-        const doc = await Message.create({
-          _id, conversationId, senderId, clientMessageId: input.clientMessageId, type, text: input.text ?? null,
-          attachments: files, offer: input.offer ?? null, replyTo, reactions: [], seq, changeSeq,
-          pageKeys: messagePageKeys(conversationId, seq),
-        });
-        message = doc.toObject() as MessageDoc;
+        await messages.insertOne(message);
       } catch (err) {
         if (!isDuplicateKey(err)) {
           numbers.release(conversationId, seq);
