@@ -221,6 +221,11 @@ describe('chat:send rate limit', () => {
     expect(acks.every((ack) => ack.ok)).toBe(true);
     const limited = await emit(socket, 'chat:send', { conversationId, clientMessageId: clientId(), text: 'one too many' });
     expect(limited).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+    // The window's counter in Redis expires on its own (set by the send that opened the window).
+    const window = Math.floor(clock().getTime() / 60_000);
+    const ttl = await app.ctx.redis!.pttl(`${app.ctx.config.redis.keyPrefix}chat:send:${alice.id}:${window}`);
+    expect(ttl).toBeGreaterThan(60_000);
+    expect(ttl).toBeLessThanOrEqual(120_000);
     // The refusal says when to come back (the end of the window), so the app need not guess.
     const hint = (limited.error.details as { field: string; message: string }[]).find((d) => d.field === 'retryAfterMs');
     expect(Number(hint?.message)).toBeGreaterThan(0);

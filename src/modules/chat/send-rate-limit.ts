@@ -1,6 +1,12 @@
 import type { Redis } from 'ioredis';
 import { chatErrors } from './chat.errors';
 
+// One command per send (a MULTI of INCR and PEXPIRE was four to write and four replies to read):
+// the expiry is set by the send that opens the window, atomically with its count.
+const COUNT = `local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return n`;
+
 /**
  * A fixed window per user, shared by every process through Redis, so a client cannot multiply its
  * budget by spreading devices across processes. Without Redis (one process) the window is local.
@@ -14,8 +20,7 @@ export function createSendRateLimit(options: { redis: Redis | null; keyPrefix: s
     if (redis && redis.status === 'ready') {
       const key = `${options.keyPrefix}chat:send:${userId}:${window}`;
       try {
-        const [[, value]] = (await redis.multi().incr(key).pexpire(key, options.windowMs * 2).exec()) as [[Error | null, number]];
-        return value;
+        return Number(await redis.eval(COUNT, 1, key, options.windowMs * 2));
       } catch {
         // Redis trouble must not stop chat: fall back to the local window.
       }
