@@ -57,12 +57,13 @@ export function createSequenceAllocator(connection: Connection, options: { now?:
   }
 
   return {
-    async next(name: string): Promise<number> {
+    /** The next number of the counter `name`; never below `atLeast` when it is given. */
+    async next(name: string, atLeast = 0): Promise<number> {
       const seen = lastSeen.get(name);
       const fresh = seen !== undefined && now() - seen.at < LAST_SEEN_TTL_MS;
       const cold = !fresh;
       const start = fresh ? seen.value : Math.max(seen?.value ?? 0, (await hints.findOne({ _id: name }))?.value ?? 0);
-      let candidate = takeLocal(name, start + 1);
+      let candidate = takeLocal(name, Math.max(start + 1, atLeast));
       for (let misses = 1; ; misses += 1) {
         try {
           await claims.insertOne({ _id: `${name}:${candidate}`, at: new Date() });
@@ -83,6 +84,74 @@ export function createSequenceAllocator(connection: Connection, options: { now?:
 }
 
 export type SequenceAllocator = ReturnType<typeof createSequenceAllocator>;
+
+export interface BlockSequenceOptions {
+  /** Numbers per block: one claim (an insert) hands out this many. */
+  size?: number;
+  /**
+   * A block's numbers are handed out only this long after its claim began; the rest is left
+   * unused and the next number comes from a new, higher block. What this bounds: a number is
+   * used (its change stored) within this long of being claimed, as with single claims, so a
+   * reader that trusts only changes older than a settle time longer than this (chat's /sync,
+   * CHAT_SYNC_SETTLE_MS) sees every lower number that will ever be stored.
+   */
+  validMs: number;
+  /**
+   * Numbers handed out one by one under this counter's name before blocks (a counter that
+   * existed before): blocks start above its hint + a margin, so no number repeats.
+   */
+  continuesCounter?: string;
+  now?: () => number;
+}
+
+// The hint of a counter that was claimed number by number lags its highest claim by at most a
+// few HINT_EVERY; blocks start this far above it.
+const BLOCK_FLOOR_MARGIN = 1_024;
+
+/**
+ * Unique, increasing numbers claimed in blocks: block k (from the allocator above, counter
+ * `<name>:blocks`, so its claims are exact and swept like any other) is the numbers
+ * k·size … k·size + size − 1. One insert per `size` numbers where `next` costs one per number.
+ * Numbers are unique across processes and increasing within one; across processes they are
+ * increasing up to `validMs` (a process may still hand out a lower number from its block up to
+ * `validMs` after another claimed a higher one), and a block's unused numbers are gaps.
+ * Concurrent callers in one process share one claim in flight.
+ */
+export function createBlockSequence(connection: Connection, allocator: SequenceAllocator, name: string, options: BlockSequenceOptions) {
+  const size = options.size ?? 64;
+  const now = options.now ?? (() => performance.now());
+  const hints = connection.collection<{ _id: string; value: number }>('sequence_hints');
+  let block: { next: number; end: number; until: number } | null = null;
+  let claiming: Promise<{ next: number; end: number }> | null = null;
+  let floorBlock: number | null = null;
+
+  async function claim(): Promise<{ next: number; end: number; until: number }> {
+    const started = now();
+    if (floorBlock === null) {
+      const before = options.continuesCounter ? ((await hints.findOne({ _id: options.continuesCounter }))?.value ?? 0) : 0;
+      floorBlock = before > 0 ? Math.ceil((before + BLOCK_FLOOR_MARGIN) / size) : 0;
+    }
+    const k = await allocator.next(`${name}:blocks`, floorBlock);
+    // Numbers start at 1, as the allocator's do: block 0 has no number 0.
+    const claimed = { next: Math.max(1, k * size), end: (k + 1) * size, until: started + options.validMs };
+    block = claimed;
+    return claimed;
+  }
+
+  return {
+    async next(): Promise<number> {
+      if (block && block.next < block.end && now() < block.until) return block.next++;
+      for (;;) {
+        claiming ??= claim().finally(() => (claiming = null));
+        // Whoever waited on the claim takes from it at once (in the same turn), even with validMs 0.
+        const fresh = await claiming;
+        if (fresh.next < fresh.end) return fresh.next++;
+      }
+    },
+  };
+}
+
+export type BlockSequence = ReturnType<typeof createBlockSequence>;
 
 export interface SequenceSweepOptions {
   now: Date;

@@ -9,7 +9,7 @@ import { getChatModels } from '../../src/modules/chat/chat.model';
 import { createChatStore, createNotifier } from '../../src/modules/chat/chat.store';
 import { createMessagesService } from '../../src/modules/chat/messages.service';
 import { createEmitClaims } from '../../src/modules/chat/emit-claims';
-import { createSequenceAllocator } from '../../src/platform/sequences';
+import { createChangeNumbers } from '../../src/modules/chat/change-numbers';
 import { createLocks } from '../../src/platform/locks';
 import type { AppError } from '../../src/platform/errors';
 import { syncIndexes } from '../../src/platform/mongo';
@@ -208,7 +208,7 @@ describe('chat send under overload', () => {
 
   it('refuses sends beyond the in-flight limit at once with SERVICE_UNAVAILABLE and a retry hint, and takes them once there is room', async () => {
     const models = getChatModels(app.ctx.mongo);
-    const store = createChatStore(models, createSequenceAllocator(app.ctx.mongo), createLocks(app.ctx.mongo, { leaseMs: LEASE_MS }));
+    const store = createChatStore(models, createChangeNumbers(app.ctx.mongo, { syncSettleMs: 0 }), createLocks(app.ctx.mongo, { leaseMs: LEASE_MS }));
     const release = deferred();
     let held = 0;
     // Not attached to an HTTP server: it only gives the notifier rooms to emit to.

@@ -3,7 +3,7 @@ import type { AttachmentsService } from '../uploads';
 import type { UserDirectory } from '../users';
 import type { AppContext } from '../../platform/context';
 import type { ChatConfig } from './chat.config';
-import { createSequenceAllocator } from '../../platform/sequences';
+import { createChangeNumbers } from './change-numbers';
 import { createLocks } from '../../platform/locks';
 import { getChatModels } from './chat.model';
 import { createChatStore, createNotifier } from './chat.store';
@@ -59,7 +59,7 @@ export function createChatServices({ ctx, config, io, users, attachments }: Chat
   viewsPublishers.set(ctx, publishViews);
   membershipInvalidators.set(ctx, (conversationIds) => membership.invalidate(conversationIds));
   const views = { channel: viewsChannel, pages, lists, publish: publishViews, start: () => viewsChannel.start(), close: () => viewsChannel.close() };
-  const store = createChatStore(models, createSequenceAllocator(ctx.mongo), createLocks(ctx.mongo, { leaseMs: config.lockLeaseMs }), membership, publishViews);
+  const store = createChatStore(models, createChangeNumbers(ctx.mongo, config), createLocks(ctx.mongo, { leaseMs: config.lockLeaseMs }), membership, publishViews);
   const notifier = createNotifier(io);
   const conversations = createConversationsService({ models, store, notifier, users, config, clock, lists, publishViews });
   const consumeSendBudget = createSendRateLimit({

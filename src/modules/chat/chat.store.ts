@@ -1,7 +1,7 @@
 import { Types } from 'mongoose';
 import type { Server as IoServer } from 'socket.io';
 import { userRoom } from '../../platform/auth-context';
-import type { SequenceAllocator } from '../../platform/sequences';
+import type { BlockSequence } from '../../platform/sequences';
 import type { Locks } from '../../platform/locks';
 import { conversationLockKey, memberKey, memberLockKey, type ChatModels, type ConversationDoc, type MemberDoc } from './chat.model';
 import { chatErrors } from './chat.errors';
@@ -10,13 +10,14 @@ import type { ViewsInvalidation } from './views-channel';
 
 /**
  * Persistence helpers every chat use case shares. Change numbers come from the platform's
- * sequence allocator, which stays exact where `$inc` does not (FerretDB 1.24): every message
- * change and every participant change takes the next change number, which is what /sync pages
- * by. A message's own number is claimed by its insert (messages.service, message-numbers.ts).
+ * block sequence (claims that stay exact where `$inc` does not on FerretDB 1.24, one per block of
+ * numbers; chat.services.ts): every message change and every participant change takes the next
+ * change number, which is what /sync pages by. A message's own number is claimed by its insert
+ * (messages.service, message-numbers.ts).
  */
 export function createChatStore(
   models: ChatModels,
-  sequences: SequenceAllocator,
+  changeNumbers: Pick<BlockSequence, 'next'>,
   locks: Locks,
   membership?: MembershipCache,
   /** The views channel's publish (chat.services.ts): the writes here announce the lists they make stale. */
@@ -46,7 +47,7 @@ export function createChatStore(
     await membership?.invalidate([String(conversationId)]);
   }
 
-  const nextChangeSeq = () => sequences.next('chat:change');
+  const nextChangeSeq = () => changeNumbers.next();
 
   /**
    * Moves the conversation's last-message summary forward to `seq`, never back. The read and the
