@@ -98,7 +98,7 @@ export function createRedisInvalidationChannel<T>({
   });
   const handlers: ((invalidation: T) => void)[] = [];
   const downHandlers: (() => void)[] = [];
-  const pending: string[] = [];
+  const pending: { raw: string; waiters: { resolve: () => void; reject: (err: unknown) => void }[] }[] = [];
   let subscribed = false;
   let generation = 0;
   let lastPongAt = 0;
@@ -136,11 +136,35 @@ export function createRedisInvalidationChannel<T>({
     if (invalidation) deliver(invalidation);
   });
 
-  async function flush(): Promise<void> {
+  // One flush at a time, sending everything pending at once (in order, on one connection) and
+  // dropping it only once Redis took it; each caller is answered when the batch holding its own
+  // message landed, so a publish resolves after its message went out, and each message goes out
+  // once (again only after a failure, which is harmless). Before, every caller ran its own loop
+  // over the shared queue: concurrent sends published the same message once per loop, and a
+  // caller could return while its message was still in flight.
+  let flushing: Promise<void> | null = null;
+  async function sendPending(): Promise<void> {
     while (pending.length > 0) {
-      await redis.publish(channel, pending[0] as string);
-      pending.shift();
+      const batch = pending.slice();
+      try {
+        await Promise.all(batch.map((entry) => redis.publish(channel, entry.raw)));
+      } catch (err) {
+        // Kept for the tick's retry; whoever waits is told now.
+        for (const entry of batch) entry.waiters.splice(0).forEach((waiter) => waiter.reject(err));
+        throw err;
+      }
+      pending.splice(0, batch.length);
+      for (const entry of batch) entry.waiters.forEach((waiter) => waiter.resolve());
     }
+  }
+  function flush(): Promise<void> {
+    if (flushing) return flushing;
+    if (pending.length === 0) return Promise.resolve();
+    // `finally` runs a turn later, after `flushing` is set, even when nothing was awaited.
+    flushing = sendPending().finally(() => {
+      flushing = null;
+    });
+    return flushing;
   }
 
   function tick(): void {
@@ -164,9 +188,11 @@ export function createRedisInvalidationChannel<T>({
     generation: () => generation,
     async publish(invalidation) {
       deliver(invalidation);
-      pending.push(JSON.stringify(invalidation));
       try {
-        await flush();
+        await new Promise<void>((resolve, reject) => {
+          pending.push({ raw: JSON.stringify(invalidation), waiters: [{ resolve, reject }] });
+          flush().catch(() => undefined);
+        });
       } catch (err) {
         // Other processes cannot hear it now; their entries run out with the TTL at worst, and
         // the tick retries. Their own channel is usually down too, so they read the store.
