@@ -1,4 +1,5 @@
 import type { Socket } from 'socket.io-client';
+import type { ChatModule } from '../../src/modules/chat';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { bearer, type TestUser } from '../helpers/users';
 import { CHAT_TEST_ENV, clientId, directConversation, emit, nextEvent, openSocket, record, users } from './chat-helpers';
@@ -66,6 +67,11 @@ describe('two server processes sharing MongoDB and Redis', () => {
 
     expect(await presenceOf(one, alice, bob.id)).toMatchObject({ online: true });
     expect(await presenceOf(two, bob, alice.id)).toMatchObject({ online: true });
+    // Chat's contract (what notifications asks): online here (a local socket) and there (through Redis).
+    const contractOf = (server: TestServer) => server.server.modules.find((m) => m.name === 'chat') as ChatModule;
+    expect(await contractOf(one).isOnline(alice.id)).toBe(true);
+    expect(await contractOf(one).isOnline(bob.id)).toBe(true);
+    expect(await contractOf(two).isOnline(alice.id)).toBe(true);
 
     // Process two goes away: bob goes offline, alice (on process one) stays online.
     const bobOffline = nextEvent<Status>(a, 'user:status_change', (e) => e.userId === bob.id && e.status === 'offline');
@@ -73,6 +79,7 @@ describe('two server processes sharing MongoDB and Redis', () => {
     expect((await bobOffline).lastSeenAt).toEqual(expect.any(String));
     expect(await presenceOf(one, bob, alice.id)).toMatchObject({ online: true });
     expect(await presenceOf(one, alice, bob.id)).toMatchObject({ online: false });
+    expect(await contractOf(one).isOnline(bob.id)).toBe(false);
 
     // A fresh process takes its place; bob comes back through it and the conversation carries on.
     three = await startTestServer({ env: ENV, names: one.names, ownsDatabases: false });

@@ -81,7 +81,7 @@ export function createChatModule(deps: {
       chat.messages.send(senderId, conversationId, { clientMessageId: input.clientMessageId, type: 'offer', offer: input.offer }),
     // From the membership cache (what a send reads): notifications ask this once per message.
     participantIds: async (conversationId) => (await chat.store.participants(conversationId))?.participantIds ?? [],
-    isOnline: async (userId) => (await chat.presence.lookup([userId]))[userId]?.online ?? false,
+    isOnline: (userId) => chat.presence.isOnline(userId),
     messageAccess: async (messageId, userId) => {
       const _id = parseObjectId(messageId);
       const message = _id ? await chat.models.Message.findById(_id, { conversationId: 1, text: 1, deletedAt: 1 }).lean() : null;

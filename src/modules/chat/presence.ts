@@ -73,7 +73,7 @@ export function createPresence(deps: PresenceDeps) {
     await redis.multi().del(key.processUsers(pid)).srem(key.processes, pid).exec();
   }
 
-  return {
+  const presence = {
     processId,
 
     async connected(userId: string, socketId: string): Promise<void> {
@@ -111,6 +111,15 @@ export function createPresence(deps: PresenceDeps) {
       }
     },
 
+    /**
+     * Whether the user has any live socket: at once when one is connected to this process (it is
+     * alive, so that socket counts), else from Redis (or this process alone without it).
+     */
+    async isOnline(userId: string): Promise<boolean> {
+      if (local.has(userId)) return true;
+      return (await presence.lookup([userId]))[userId]?.online ?? false;
+    },
+
     async lookup(userIds: string[]): Promise<Record<string, PresenceState>> {
       const out: Record<string, PresenceState> = {};
       if (redis && redis.status === 'ready') {
@@ -142,6 +151,7 @@ export function createPresence(deps: PresenceDeps) {
       if (redis && redis.status === 'ready') await redis.del(key.heartbeat(processId)).catch(() => undefined);
     },
   };
+  return presence;
 }
 
 export type Presence = ReturnType<typeof createPresence>;
