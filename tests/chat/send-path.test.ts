@@ -103,6 +103,21 @@ describe('chat send: store commands in the steady state', () => {
       expect(participant.lastReadSeq).toBeGreaterThanOrEqual(lastOf(user));
     }
   });
+  it('a receipt at or below the reader\'s own last message changes nothing; one above it moves their row', async () => {
+    const [carol, dave] = (await users(app, 2)) as [TestUser, TestUser];
+    const conversation = await directConversation(app, carol, dave);
+    for (let i = 0; i < 3; i += 1) await send(app, carol, conversation, `own ${i}`).expect(201);
+    const members = app.ctx.mongo.collection('chat_members');
+    const before = await members.findOne({ _id: `${conversation}:${carol.id}` } as never);
+    const covered = await app.api.post(`/api/chat/conversations/${conversation}/read`).set('Authorization', bearer(carol)).send({ seq: 2 }).expect(200);
+    expect(covered.body.data).toMatchObject({ lastReadSeq: 3, lastDeliveredSeq: 3 });
+    expect(await members.findOne({ _id: `${conversation}:${carol.id}` } as never)).toEqual(before);
+    // Dave replies; carol reading it moves her own row.
+    await send(app, dave, conversation, 'reply').expect(201);
+    const moved = await app.api.post(`/api/chat/conversations/${conversation}/read`).set('Authorization', bearer(carol)).send({ seq: 4 }).expect(200);
+    expect(moved.body.data).toMatchObject({ lastReadSeq: 4, lastDeliveredSeq: 4 });
+    expect(await members.findOne({ _id: `${conversation}:${carol.id}` } as never)).toMatchObject({ lastReadSeq: 4, lastDeliveredSeq: 4 });
+  });
 });
 
 describe('chat membership cache across two processes sharing Redis', () => {

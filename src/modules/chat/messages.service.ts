@@ -114,7 +114,7 @@ export function createMessagesService({
   }
 
   /**
-   * Makes sure a stored message was emitted once, and answers it. Whoever inserts its emit claim
+   * Makes sure a stored message was emitted once, and answers it. Whoever takes its emit claim (emit-claims.ts)
    * (the sender's process right after storing, or a retry that finds it stored) emits it and moves
    * the derived state forward (the summary and the sender's number, which only move forward, so
    * repeating them changes nothing); everyone else just answers the stored message.
